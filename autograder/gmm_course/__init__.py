@@ -1,0 +1,1 @@
+"""Instructor tooling for the GMM course: build the release, validate, autograde, report."""

@@ -1,0 +1,43 @@
+"""Store notebooks so that diffs are reviewable: no volatile metadata, stable JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+VOLATILE_CELL_KEYS = ("execution", "ExecuteTime", "collapsed", "scrolled", "jupyter", "tags_")
+KEPT_NOTEBOOK_KEYS = ("kernelspec", "language_info", "nbgrader")
+
+
+def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Strip per-run metadata in place; keep outputs (the source notebooks store them)."""
+    nb.metadata = nbformat.NotebookNode({k: v for k, v in nb.metadata.items() if k in KEPT_NOTEBOOK_KEYS})
+    if "language_info" in nb.metadata:
+        nb.metadata.language_info = nbformat.NotebookNode(
+            {"name": "python", "pygments_lexer": "ipython3", "file_extension": ".py"}
+        )
+    nb.metadata.kernelspec = nbformat.NotebookNode(
+        {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+    )
+    seen: set[str] = set()
+    for index, cell in enumerate(nb.cells):
+        for key in VOLATILE_CELL_KEYS:
+            cell.metadata.pop(key, None)
+        # Keep ids stable across edits; name cells after their grade_id where they have one.
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        wanted = grade_id or cell.get("id") or f"cell-{index:03d}"
+        if wanted in seen:
+            wanted = f"cell-{index:03d}"
+        seen.add(wanted)
+        cell["id"] = wanted
+        for output in cell.get("outputs", []):
+            if "metadata" in output:
+                output.metadata.pop("execution", None)
+    nb.nbformat, nb.nbformat_minor = 4, 5
+    return nb
+
+
+def write_normalised(nb: nbformat.NotebookNode, path: Path) -> None:
+    """Write ``nb`` normalised, with a trailing newline and stable key order."""
+    nbformat.write(normalise(nb), str(path))

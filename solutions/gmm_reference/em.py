@@ -1,0 +1,273 @@
+"""EM for a d-dimensional Gaussian mixture (notebooks 2 and 3).
+
+Shapes: N points, d features, K components.
+
+- X:           (N, d)  data
+- weights:     (K,)    mixing weights pi_k (non-negative, summing to 1)
+- means:       (K, d)  component means mu_k
+- covariances: (K, d, d) for "full"; see ``gaussian`` for the other types
+- resp:        (N, K)  responsibilities r_nk = p(z_n = k | x_n)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+
+from ._validation import (
+    as_samples_2d,
+    check_covariance_type,
+    check_max_iter,
+    check_positive,
+    check_responsibilities,
+    check_weights,
+)
+from .gaussian import check_covariances, log_component_densities
+from .logsumexp import logsumexp
+
+
+class GMMParams(NamedTuple):
+    """The parameters of a mixture: (weights (K,), means (K, d), covariances)."""
+
+    weights: np.ndarray
+    means: np.ndarray
+    covariances: np.ndarray
+
+
+@dataclass(frozen=True)
+class GMMFit:
+    """Result of ``run_em`` / ``fit_gmm``.
+
+    - weights (K,), means (K, d), covariances (shape of covariance_type): fitted parameters.
+    - log_likelihood_history: (n_iter + 1,) total log-likelihood sum_n log p(x_n) of the
+      initial parameters (entry 0) and after each iteration; never decreases.
+    - n_iter: EM iterations run; converged: whether the tol rule stopped it.
+    - snapshots: list of (iteration, GMMParams), taken at iteration 0, every
+      ``snapshot_every`` iterations and at the end (empty if snapshot_every is None).
+    """
+
+    weights: np.ndarray
+    means: np.ndarray
+    covariances: np.ndarray
+    covariance_type: str
+    log_likelihood_history: np.ndarray
+    n_iter: int
+    converged: bool
+    snapshots: list = field(default_factory=list)
+
+    @property
+    def params(self) -> GMMParams:
+        return GMMParams(self.weights, self.means, self.covariances)
+
+    @property
+    def log_likelihood(self) -> float:
+        """Total log-likelihood of the fitted parameters."""
+        return float(self.log_likelihood_history[-1])
+
+
+def check_params(X: np.ndarray, weights, means, covariances, covariance_type: str) -> GMMParams:
+    """Validate a parameter set against data X of shape (N, d); return float64 arrays."""
+    check_covariance_type(covariance_type)
+    weights = check_weights(weights)
+    means = np.asarray(means, dtype=np.float64)
+    if means.shape != (weights.shape[0], X.shape[1]):
+        raise ValueError(
+            f"means must have shape (K, d) = ({weights.shape[0]}, {X.shape[1]}); got shape {means.shape}"
+        )
+    covariances = check_covariances(covariances, covariance_type, weights.shape[0], X.shape[1])
+    return GMMParams(weights, means, covariances)
+
+
+def _weighted_log_densities(X, params: GMMParams, covariance_type: str) -> np.ndarray:
+    """log pi_k + log N(x_n | mu_k, Sigma_k), shape (N, K). A zero weight gives -inf."""
+    log_dens = log_component_densities(X, params.means, params.covariances, covariance_type)
+    with np.errstate(divide="ignore"):
+        log_dens += np.log(params.weights)
+    return log_dens
+
+
+### BEGIN SOLUTION
+def _expectation(X, params: GMMParams, covariance_type: str):
+    """Responsibilities (N, K) and total log-likelihood, sharing one exp() pass."""
+    weighted = _weighted_log_densities(X, params, covariance_type)
+    shift = weighted.max(axis=1, keepdims=True)
+    np.subtract(weighted, shift, out=weighted)
+    np.exp(weighted, out=weighted)
+    total = weighted.sum(axis=1, keepdims=True)
+    weighted /= total
+    return weighted, float(np.sum(np.log(total)) + np.sum(shift))
+
+
+def _second_moments(X: np.ndarray):
+    """Centre X once and precompute the outer products x x^T of every row, shape (N, d*d)."""
+    center = X.mean(axis=0)
+    centred = X - center
+    outer = (centred[:, :, None] * centred[:, None, :]).reshape(X.shape[0], -1)
+    return center, centred, outer
+
+
+def _maximisation(X, resp, reg_covar, covariance_type, moments=None) -> GMMParams:
+    """M-step from second moments about the data mean (one matrix product for all K)."""
+    n, d = X.shape
+    center, centred, outer = moments if moments is not None else _second_moments(X)
+    nk = resp.sum(axis=0) + 10.0 * np.finfo(np.float64).eps
+    weights = nk / nk.sum()
+    centred_means = (resp.T @ centred) / nk[:, None]
+    means = centred_means + center
+    if covariance_type in ("full", "tied"):
+        scatter = (resp.T @ outer).reshape(-1, d, d)  # sum_n r_nk x_n x_n^T (centred x)
+        mean_outer = centred_means[:, :, None] * centred_means[:, None, :]
+        if covariance_type == "full":
+            cov = scatter / nk[:, None, None] - mean_outer
+        else:
+            cov = (scatter.sum(axis=0) - np.einsum("k,kij->ij", nk, mean_outer)) / nk.sum()
+        cov = 0.5 * (cov + np.swapaxes(cov, -1, -2))
+        cov[..., np.arange(d), np.arange(d)] += reg_covar
+    else:
+        diag_scatter = resp.T @ (centred**2)
+        cov = diag_scatter / nk[:, None] - centred_means**2 + reg_covar
+        if covariance_type == "spherical":
+            cov = cov.mean(axis=1)
+    return GMMParams(weights, means, cov)
+
+
+### END SOLUTION
+def e_step(X, weights, means, covariances, covariance_type: str = "full") -> np.ndarray:
+    """E-step: responsibilities of every component for every point.
+
+    Inputs:
+    - X: (N, d) data.
+    - weights: (K,) mixing weights.
+    - means: (K, d) component means.
+    - covariances: (K, d, d) for "full" (other types: see ``gaussian``).
+    - covariance_type: "full" unless told otherwise.
+
+    Returns:
+    - resp: (N, K), resp[n, k] = pi_k N(x_n | mu_k, Sigma_k) / sum_j pi_j N(x_n | mu_j, Sigma_j).
+      Rows are non-negative and sum to 1.
+
+    ``log_component_densities`` (given) computes log N(x_n | mu_k, Sigma_k) for you.
+    """
+    X = as_samples_2d(X)
+    params = check_params(X, weights, means, covariances, covariance_type)
+    ### BEGIN SOLUTION
+    return _expectation(X, params, covariance_type)[0]
+    ### END SOLUTION
+
+
+def log_e_step(X, weights, means, covariances, covariance_type: str = "full"):
+    """E-step in log space, stable where densities underflow to 0.
+
+    Inputs: as ``e_step``.
+
+    Returns a tuple (log_resp, log_likelihood):
+    - log_resp: (N, K), log r_nk = log pi_k + log N(x_n | mu_k, Sigma_k) - log p(x_n);
+      every row satisfies logsumexp(log_resp[n]) == 0.
+    - log_likelihood: float, sum_n log p(x_n) with
+      log p(x_n) = logsumexp_k (log pi_k + log N(x_n | mu_k, Sigma_k)).
+
+    Use ``logsumexp``; never exponentiate a log-density before normalising.
+    """
+    X = as_samples_2d(X)
+    params = check_params(X, weights, means, covariances, covariance_type)
+    ### BEGIN SOLUTION
+    weighted = _weighted_log_densities(X, params, covariance_type)
+    log_norm = logsumexp(weighted, axis=1, keepdims=True)
+    return weighted - log_norm, float(np.sum(log_norm))
+    ### END SOLUTION
+
+
+def m_step(X, resp, reg_covar: float = 1e-6, covariance_type: str = "full") -> GMMParams:
+    """M-step: maximum-likelihood parameters given responsibilities.
+
+    Inputs:
+    - X: (N, d) data.
+    - resp: (N, K) responsibilities.
+    - reg_covar: added to the diagonal of every covariance so that it stays
+      positive definite even for a component that sits on a few points.
+    - covariance_type: "full" unless told otherwise.
+
+    Returns GMMParams(weights, means, covariances) with, for "full",
+    - N_k = sum_n r_nk
+    - weights: (K,), N_k / N
+    - means: (K, d), mu_k = sum_n r_nk x_n / N_k
+    - covariances: (K, d, d),
+      Sigma_k = sum_n r_nk (x_n - mu_k)(x_n - mu_k)^T / N_k + reg_covar * I
+    (The other types constrain Sigma_k: diagonal, a multiple of I, or shared by all k.)
+    """
+    X = as_samples_2d(X)
+    resp = check_responsibilities(resp, X.shape[0])
+    reg_covar = check_positive(reg_covar, "reg_covar", allow_zero=True)
+    check_covariance_type(covariance_type)
+    ### BEGIN SOLUTION
+    return _maximisation(X, resp, reg_covar, covariance_type)
+    ### END SOLUTION
+
+
+def log_likelihood(X, weights, means, covariances, covariance_type: str = "full") -> float:
+    """Total log-likelihood sum_n log sum_k pi_k N(x_n | mu_k, Sigma_k), as a float.
+
+    Inputs: as ``e_step``. Compute it in log space with ``logsumexp``.
+    """
+    X = as_samples_2d(X)
+    params = check_params(X, weights, means, covariances, covariance_type)
+    ### BEGIN SOLUTION
+    return float(np.sum(logsumexp(_weighted_log_densities(X, params, covariance_type), axis=1)))
+    ### END SOLUTION
+
+
+def run_em(
+    X,
+    init,
+    *,
+    covariance_type: str = "full",
+    tol: float = 1e-6,
+    max_iter: int = 200,
+    reg_covar: float = 1e-6,
+    snapshot_every: int | None = None,
+) -> GMMFit:
+    """Run EM from given initial parameters until convergence or max_iter.
+
+    Inputs:
+    - X: (N, d) data.
+    - init: (weights, means, covariances), the starting parameters.
+    - covariance_type, reg_covar: passed to the E- and M-steps.
+    - tol: stop once the average log-likelihood per point, log_likelihood / N, rises
+      by less than tol in one iteration (scikit-learn's rule).
+    - max_iter: the largest number of iterations (one E-step and one M-step each).
+    - snapshot_every: if an int s, record (iteration, params) at iteration 0, every
+      s iterations and at the last one, for drawing how the fit evolves.
+
+    Returns a ``GMMFit``; ``log_likelihood_history`` has n_iter + 1 entries: the
+    total log-likelihood of the initial parameters and after each iteration.
+    """
+    X = as_samples_2d(X)
+    params = check_params(X, *init, covariance_type)
+    tol = check_positive(tol, "tol")
+    max_iter = check_max_iter(max_iter)
+    reg_covar = check_positive(reg_covar, "reg_covar", allow_zero=True)
+    if snapshot_every is not None and (not isinstance(snapshot_every, int) or snapshot_every < 1):
+        raise ValueError(f"snapshot_every must be None or a positive integer; got {snapshot_every!r}")
+    ### BEGIN SOLUTION
+    n = X.shape[0]
+    moments = _second_moments(X)
+    resp, current = _expectation(X, params, covariance_type)
+    history = [current]
+    snapshots = [(0, params)] if snapshot_every else []
+    converged = False
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        params = _maximisation(X, resp, reg_covar, covariance_type, moments)
+        resp, current = _expectation(X, params, covariance_type)
+        history.append(current)
+        if snapshot_every and n_iter % snapshot_every == 0:
+            snapshots.append((n_iter, params))
+        if abs(history[-1] - history[-2]) / n < tol:
+            converged = True
+            break
+    if snapshot_every and snapshots[-1][0] != n_iter:
+        snapshots.append((n_iter, params))
+    return GMMFit(*params, covariance_type, np.array(history), n_iter, converged, snapshots)
+    ### END SOLUTION
