@@ -25,6 +25,7 @@ from ._validation import (
     check_weights,
 )
 from .gaussian import check_covariances, log_component_densities
+
 from .logsumexp import logsumexp
 
 

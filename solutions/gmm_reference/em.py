@@ -25,6 +25,11 @@ from ._validation import (
     check_weights,
 )
 from .gaussian import check_covariances, log_component_densities
+
+### BEGIN SOLUTION
+from .gaussian import _log_densities_by_component
+
+### END SOLUTION
 from .logsumexp import logsumexp
 
 
@@ -90,12 +95,14 @@ def _weighted_log_densities(X, params: GMMParams, covariance_type: str) -> np.nd
 
 ### BEGIN SOLUTION
 def _expectation(X, params: GMMParams, covariance_type: str):
-    """Responsibilities (N, K) and total log-likelihood, sharing one exp() pass."""
-    weighted = _weighted_log_densities(X, params, covariance_type)
-    shift = weighted.max(axis=1, keepdims=True)
-    np.subtract(weighted, shift, out=weighted)
+    """Responsibilities laid out (K, N) and the total log-likelihood, sharing one exp() pass."""
+    weighted = _log_densities_by_component(X, params.means, params.covariances, covariance_type)
+    with np.errstate(divide="ignore"):
+        weighted += np.log(params.weights)[:, None]
+    shift = weighted.max(axis=0)
+    weighted -= shift
     np.exp(weighted, out=weighted)
-    total = weighted.sum(axis=1, keepdims=True)
+    total = weighted.sum(axis=0)
     weighted /= total
     return weighted, float(np.sum(np.log(total)) + np.sum(shift))
 
@@ -108,16 +115,16 @@ def _second_moments(X: np.ndarray):
     return center, centred, outer
 
 
-def _maximisation(X, resp, reg_covar, covariance_type, moments=None) -> GMMParams:
-    """M-step from second moments about the data mean (one matrix product for all K)."""
-    n, d = X.shape
+def _maximisation(X, resp_by_component, reg_covar, covariance_type, moments=None) -> GMMParams:
+    """M-step from second moments about the data mean; responsibilities laid out (K, N)."""
+    d = X.shape[1]
     center, centred, outer = moments if moments is not None else _second_moments(X)
-    nk = resp.sum(axis=0) + 10.0 * np.finfo(np.float64).eps
+    nk = resp_by_component.sum(axis=1) + 10.0 * np.finfo(np.float64).eps
     weights = nk / nk.sum()
-    centred_means = (resp.T @ centred) / nk[:, None]
+    centred_means = (resp_by_component @ centred) / nk[:, None]
     means = centred_means + center
     if covariance_type in ("full", "tied"):
-        scatter = (resp.T @ outer).reshape(-1, d, d)  # sum_n r_nk x_n x_n^T (centred x)
+        scatter = (resp_by_component @ outer).reshape(-1, d, d)  # sum_n r_nk x_n x_n^T (centred x)
         mean_outer = centred_means[:, :, None] * centred_means[:, None, :]
         if covariance_type == "full":
             cov = scatter / nk[:, None, None] - mean_outer
@@ -126,7 +133,7 @@ def _maximisation(X, resp, reg_covar, covariance_type, moments=None) -> GMMParam
         cov = 0.5 * (cov + np.swapaxes(cov, -1, -2))
         cov[..., np.arange(d), np.arange(d)] += reg_covar
     else:
-        diag_scatter = resp.T @ (centred**2)
+        diag_scatter = resp_by_component @ (centred**2)
         cov = diag_scatter / nk[:, None] - centred_means**2 + reg_covar
         if covariance_type == "spherical":
             cov = cov.mean(axis=1)
@@ -153,7 +160,7 @@ def e_step(X, weights, means, covariances, covariance_type: str = "full") -> np.
     X = as_samples_2d(X)
     params = check_params(X, weights, means, covariances, covariance_type)
     ### BEGIN SOLUTION
-    return _expectation(X, params, covariance_type)[0]
+    return _expectation(X, params, covariance_type)[0].T
     ### END SOLUTION
 
 
@@ -202,7 +209,7 @@ def m_step(X, resp, reg_covar: float = 1e-6, covariance_type: str = "full") -> G
     reg_covar = check_positive(reg_covar, "reg_covar", allow_zero=True)
     check_covariance_type(covariance_type)
     ### BEGIN SOLUTION
-    return _maximisation(X, resp, reg_covar, covariance_type)
+    return _maximisation(X, resp.T, reg_covar, covariance_type)
     ### END SOLUTION
 
 

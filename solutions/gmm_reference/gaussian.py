@@ -125,6 +125,31 @@ def _precision_cholesky(covariances, covariance_type: str, n_features: int):
         whiten[k] = solve_triangular(chol, eye, lower=True).T
         log_det[k] = 2.0 * np.sum(np.log(np.diag(chol)))
     return whiten, log_det
+
+
+def _log_densities_by_component(X, means, covariances, covariance_type: str) -> np.ndarray:
+    """log N(x_n | mu_k, Sigma_k) laid out component-major, shape (K, N), inputs already checked.
+
+    Component-major keeps every reduction over components and dimensions a sum of
+    contiguous rows, which is several times faster than reducing a short last axis.
+    """
+    n_components, d = means.shape
+    whiten, log_det = _precision_cholesky(covariances, covariance_type, d)
+    if covariance_type == "tied":
+        whiten = np.broadcast_to(whiten, (n_components, d, d))
+        log_det = np.broadcast_to(log_det, (n_components,))
+    # Row k*d + j of `projected` is the j-th whitened coordinate of every point for component k.
+    stacked = np.transpose(whiten, (0, 2, 1)).reshape(n_components * d, d)
+    projected = stacked @ X.T
+    projected -= np.einsum("kd,kde->ke", means, whiten).reshape(-1, 1)
+    np.square(projected, out=projected)
+    blocks = projected.reshape(n_components, d, X.shape[0])
+    mahalanobis = blocks[:, 0].copy()
+    for j in range(1, d):
+        mahalanobis += blocks[:, j]
+    mahalanobis += (d * LOG_2PI + np.asarray(log_det))[:, None]
+    mahalanobis *= -0.5
+    return mahalanobis
 ### END SOLUTION
 
 
@@ -165,16 +190,7 @@ def log_component_densities(X, means, covariances, covariance_type: str = "full"
     n_components, d = means.shape
     covariances = check_covariances(covariances, covariance_type, n_components, d)
     ### BEGIN SOLUTION
-    whiten, log_det = _precision_cholesky(covariances, covariance_type, d)
-    if covariance_type == "tied":
-        whiten = np.broadcast_to(whiten, (n_components, d, d))
-    # One matrix product for every component: column block k of `projected` is X @ whiten[k].
-    blocks = np.transpose(whiten, (1, 0, 2)).reshape(d, n_components * d)
-    projected = X @ blocks
-    projected -= np.einsum("kd,kde->ke", means, whiten).reshape(-1)
-    np.square(projected, out=projected)
-    mahalanobis = projected.reshape(X.shape[0], n_components, d).sum(axis=2)
-    return -0.5 * (d * LOG_2PI + log_det + mahalanobis)
+    return _log_densities_by_component(X, means, covariances, covariance_type).T
     ### END SOLUTION
     ### BEGIN SKELETON
     # full = to_full_covariances(covariances, covariance_type, n_components, d)

@@ -55,8 +55,9 @@ def logsumexp(a, axis=None, keepdims: bool = False) -> np.ndarray:
     """
     ### BEGIN SOLUTION
     a = np.asarray(a, dtype=np.float64)
-    if a.size == 0:
-        return np.log(np.sum(np.exp(a), axis=axis, keepdims=keepdims))
+    if a.size == 0:  # an empty sum is 0, whose log is -inf
+        with np.errstate(divide="ignore"):
+            return np.log(np.sum(np.exp(a), axis=axis, keepdims=keepdims))
     shift = np.max(a, axis=axis, keepdims=True)
     # An all -inf (or +inf) slice would give inf - inf = NaN: shift it by 0 instead.
     shift = np.where(np.isfinite(shift), shift, 0.0)
