@@ -34,8 +34,9 @@ def data_and_start(draw):
 @given(data_and_start())
 def test_em_invariants_hold_at_every_iteration(case):
     X, start, covariance_type, scale = case
-    fit = ref.run_em(X, start, covariance_type=covariance_type, tol=1e-12, max_iter=30,
-                     reg_covar=1e-6 * scale**2, snapshot_every=1)
+    fit = ref.run_em(
+        X, start, covariance_type=covariance_type, tol=1e-12, max_iter=30, reg_covar=1e-6 * scale**2, snapshot_every=1
+    )
     history = fit.log_likelihood_history
     # The log-likelihood never decreases (up to float rounding of a sum of N terms).
     assert np.all(np.diff(history) >= -1e-9 * np.abs(history[:-1]).clip(1.0))
@@ -73,8 +74,11 @@ finite_or_infinite = st.one_of(
 
 
 @SETTINGS
-@given(arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(1, 6)), elements=finite_or_infinite),
-       st.sampled_from([None, 0, 1, -1, (0, 1)]), st.booleans())
+@given(
+    arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(1, 6)), elements=finite_or_infinite),
+    st.sampled_from([None, 0, 1, -1, (0, 1)]),
+    st.booleans(),
+)
 def test_logsumexp_matches_scipy(a, axis, keepdims):
     with np.errstate(all="ignore"):  # scipy may warn on all -inf slices; we must not
         expected = scipy.special.logsumexp(a, axis=axis, keepdims=keepdims)
@@ -85,8 +89,19 @@ def test_logsumexp_matches_scipy(a, axis, keepdims):
 
 def test_logsumexp_edge_cases_without_warnings():
     with np.errstate(all="raise"):  # any floating-point warning would raise here
-        rows = ref.logsumexp(np.array([[-np.inf, -np.inf], [1000.0, 1000.0], [-1000.0, -1000.0],
-                                       [np.inf, 0.0], [1e308, 1e308], [-1e308, 1e308]]), axis=1)
+        rows = ref.logsumexp(
+            np.array(
+                [
+                    [-np.inf, -np.inf],
+                    [1000.0, 1000.0],
+                    [-1000.0, -1000.0],
+                    [np.inf, 0.0],
+                    [1e308, 1e308],
+                    [-1e308, 1e308],
+                ]
+            ),
+            axis=1,
+        )
     np.testing.assert_array_equal(rows[:1], [-np.inf])
     np.testing.assert_allclose(rows[1:3], [1000.0 + np.log(2), -1000.0 + np.log(2)], rtol=1e-15)
     # 1e308 + log 2 rounds to 1e308: no overflow to inf.

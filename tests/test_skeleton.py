@@ -27,7 +27,9 @@ def skeleton():
 
 def test_committed_skeleton_is_what_the_build_produces():
     expected = render_skeleton(REFERENCE_PACKAGE_DIR)
-    committed = {p.relative_to(STUDENT_PACKAGE_DIR).as_posix(): p.read_text() for p in STUDENT_PACKAGE_DIR.rglob("*.py")}
+    committed = {
+        p.relative_to(STUDENT_PACKAGE_DIR).as_posix(): p.read_text() for p in STUDENT_PACKAGE_DIR.rglob("*.py")
+    }
     assert sorted(committed) == sorted(expected), "run `gmm-course build` to regenerate course/gmm_student"
     for name, text in expected.items():
         assert committed[name] == text, f"course/gmm_student/{name} differs from the build: run `gmm-course build`"

@@ -107,8 +107,14 @@ def test_one_dimensional_em_matches_sklearn(faithful):
     ours = ref.fit_gmm_1d(x, 2, init=init, tol=NEVER_CONVERGE, max_iter=30, var_floor=1e-12)
     weights, means, variances = init
     model = GaussianMixture(
-        2, covariance_type="spherical", weights_init=weights, means_init=means[:, None],
-        precisions_init=1.0 / variances, max_iter=30, tol=NEVER_CONVERGE, reg_covar=1e-300,
+        2,
+        covariance_type="spherical",
+        weights_init=weights,
+        means_init=means[:, None],
+        precisions_init=1.0 / variances,
+        max_iter=30,
+        tol=NEVER_CONVERGE,
+        reg_covar=1e-300,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -80,7 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("notebook", help="file name of a notebook in source_notebooks/")
     check.add_argument(
-        "--package", action="append", help="reference, skeleton or a mutant name (repeatable; default: reference and skeleton)"
+        "--package",
+        action="append",
+        help="reference, skeleton or a mutant name (repeatable; default: reference and skeleton)",
     )
     check.add_argument("--all-mutants", action="store_true", help="also every mutant of this notebook's catalogue")
     check.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")

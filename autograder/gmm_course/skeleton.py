@@ -61,7 +61,7 @@ def _enclosing_function(lines: list[str], index: int) -> str | None:
 
 
 def _uncomment(line: str, indent: str, path: Path, number: int) -> str:
-    body = line[len(indent):] if line.startswith(indent) else line.lstrip()
+    body = line[len(indent) :] if line.startswith(indent) else line.lstrip()
     if body.strip() == "":
         return ""
     if not body.startswith("#"):

@@ -38,7 +38,9 @@ def grade_source_notebook(notebook: str, package: str = "reference", timeout: in
     ``package`` is "reference", "skeleton", or the name of a mutant from the catalogue.
     """
     with tempfile.TemporaryDirectory(prefix="gmm-check-") as scratch:
-        folder = prepare_submission(Path(scratch) / "submission", SOURCE_NOTEBOOKS_DIR, REFERENCE_PACKAGE_DIR, [notebook])
+        folder = prepare_submission(
+            Path(scratch) / "submission", SOURCE_NOTEBOOKS_DIR, REFERENCE_PACKAGE_DIR, [notebook]
+        )
         if package == "skeleton":
             shutil.rmtree(folder / "gmm_student")
             shutil.copytree(STUDENT_PACKAGE_DIR, folder / "gmm_student")

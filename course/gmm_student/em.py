@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import gaussian
 from ._validation import (
     as_samples_2d,
     check_covariance_type,
@@ -25,7 +26,6 @@ from ._validation import (
     check_weights,
 )
 from .gaussian import check_covariances, log_component_densities
-
 from .logsumexp import logsumexp
 
 
@@ -74,9 +74,7 @@ def check_params(X: np.ndarray, weights, means, covariances, covariance_type: st
     weights = check_weights(weights)
     means = np.asarray(means, dtype=np.float64)
     if means.shape != (weights.shape[0], X.shape[1]):
-        raise ValueError(
-            f"means must have shape (K, d) = ({weights.shape[0]}, {X.shape[1]}); got shape {means.shape}"
-        )
+        raise ValueError(f"means must have shape (K, d) = ({weights.shape[0]}, {X.shape[1]}); got shape {means.shape}")
     covariances = check_covariances(covariances, covariance_type, weights.shape[0], X.shape[1])
     return GMMParams(weights, means, covariances)
 
