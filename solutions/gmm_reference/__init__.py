@@ -16,7 +16,14 @@ from .data import load_old_faithful
 from .em import GMMFit, GMMParams, e_step, log_e_step, log_likelihood, m_step, run_em
 from .fitting import all_restarts, fit_gmm
 from .gaussian import log_component_densities, multivariate_normal_logpdf, to_full_covariances
-from .initialisation import KMeansResult, kmeans, kmeans_init, kmeans_plus_plus, params_from_labels, random_init
+from .initialisation import (
+    KMeansResult,
+    kmeans,
+    kmeans_init,
+    kmeans_plus_plus,
+    params_from_labels,
+    random_init,
+)
 from .logsumexp import logsumexp, naive_logsumexp
 from .matching import match_components, permute_components
 from .mixture import GaussianMixture, sample_mixture

@@ -28,9 +28,7 @@ def check_finite(array: np.ndarray, name: str) -> np.ndarray:
     if not np.all(np.isfinite(array)):
         bad = np.argwhere(~np.isfinite(array))[0]
         where = tuple(int(i) for i in bad)
-        raise ValueError(
-            f"{name} contains NaN or infinite values (first at index {where}: {array[where]!r})"
-        )
+        raise ValueError(f"{name} contains NaN or infinite values (first at index {where}: {array[where]!r})")
     return array
 
 
@@ -91,9 +89,7 @@ def check_max_iter(max_iter) -> int:
 def check_covariance_type(covariance_type: str) -> str:
     """Check that the covariance type is one of ``COVARIANCE_TYPES``."""
     if covariance_type not in COVARIANCE_TYPES:
-        raise ValueError(
-            f"covariance_type must be one of {', '.join(COVARIANCE_TYPES)}; got {covariance_type!r}"
-        )
+        raise ValueError(f"covariance_type must be one of {', '.join(COVARIANCE_TYPES)}; got {covariance_type!r}")
     return covariance_type
 
 
@@ -101,9 +97,7 @@ def check_responsibilities(resp, n_samples: int, name: str = "resp") -> np.ndarr
     """Validate a responsibility matrix of shape (N, K): finite, non-negative."""
     array = as_float_array(resp, name)
     if array.ndim != 2 or array.shape[0] != n_samples:
-        raise ValueError(
-            f"{name} must have shape (N, K) with N={n_samples} rows; got shape {array.shape}"
-        )
+        raise ValueError(f"{name} must have shape (N, K) with N={n_samples} rows; got shape {array.shape}")
     check_finite(array, name)
     if np.any(array < 0):
         raise ValueError(f"{name} has negative entries; responsibilities are probabilities")
@@ -131,6 +125,4 @@ def make_rng(rng) -> np.random.Generator:
         return rng
     if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
         return np.random.default_rng(int(rng))
-    raise ValueError(
-        f"rng must be a numpy.random.Generator or an integer seed; got {type(rng).__name__}"
-    )
+    raise ValueError(f"rng must be a numpy.random.Generator or an integer seed; got {type(rng).__name__}")

@@ -57,9 +57,7 @@ def check_weights(weights, n_components: int, name: str = "weights") -> None:
     if np.any(weights < 0):
         raise AssertionError(f"{name} has a negative entry: {weights}.")
     if not np.isclose(weights.sum(), 1.0, rtol=0, atol=1e-8):
-        raise AssertionError(
-            f"{name} sum to {weights.sum():.6g}, not 1. The weights are N_k / N: did you divide by N?"
-        )
+        raise AssertionError(f"{name} sum to {weights.sum():.6g}, not 1. The weights are N_k / N: did you divide by N?")
 
 
 def check_covariances(covariances, n_components: int, n_features: int, name: str = "covariances") -> None:
@@ -80,7 +78,9 @@ def check_non_decreasing(history, name: str = "log-likelihood", tol: float = 1e-
     """EM never lowers the log-likelihood: each entry >= the previous (up to rounding)."""
     history = np.asarray(history, dtype=np.float64)
     if history.ndim != 1 or history.size < 2:
-        raise AssertionError(f"the {name} history should be a 1-D sequence of at least 2 values; got shape {history.shape}.")
+        raise AssertionError(
+            f"the {name} history should be a 1-D sequence of at least 2 values; got shape {history.shape}."
+        )
     drops = np.diff(history)
     scale = tol * np.maximum(1.0, np.abs(history[:-1]))
     bad = np.flatnonzero(drops < -scale)
@@ -103,6 +103,4 @@ def check_close(actual, expected, name: str, rtol: float = 1e-6, atol: float = 1
         error = np.where(close, 0.0, np.abs(actual - expected))
         where = np.unravel_index(np.argmax(error), error.shape)
         at = f" at index {tuple(int(i) for i in where)}" if actual.ndim else ""
-        raise AssertionError(
-            f"{name} is wrong{at}: got {actual[where]:.6g}, expected {expected[where]:.6g}."
-        )
+        raise AssertionError(f"{name} is wrong{at}: got {actual[where]:.6g}, expected {expected[where]:.6g}.")

@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import gaussian
 from ._validation import (
     as_samples_2d,
     check_covariance_type,
@@ -25,11 +26,6 @@ from ._validation import (
     check_weights,
 )
 from .gaussian import check_covariances, log_component_densities
-
-### BEGIN SOLUTION
-from .gaussian import _log_densities_by_component
-
-### END SOLUTION
 from .logsumexp import logsumexp
 
 
@@ -78,9 +74,7 @@ def check_params(X: np.ndarray, weights, means, covariances, covariance_type: st
     weights = check_weights(weights)
     means = np.asarray(means, dtype=np.float64)
     if means.shape != (weights.shape[0], X.shape[1]):
-        raise ValueError(
-            f"means must have shape (K, d) = ({weights.shape[0]}, {X.shape[1]}); got shape {means.shape}"
-        )
+        raise ValueError(f"means must have shape (K, d) = ({weights.shape[0]}, {X.shape[1]}); got shape {means.shape}")
     covariances = check_covariances(covariances, covariance_type, weights.shape[0], X.shape[1])
     return GMMParams(weights, means, covariances)
 
@@ -96,7 +90,7 @@ def _weighted_log_densities(X, params: GMMParams, covariance_type: str) -> np.nd
 ### BEGIN SOLUTION
 def _expectation(X, params: GMMParams, covariance_type: str):
     """Responsibilities laid out (K, N) and the total log-likelihood, sharing one exp() pass."""
-    weighted = _log_densities_by_component(X, params.means, params.covariances, covariance_type)
+    weighted = gaussian._log_densities_by_component(X, params.means, params.covariances, covariance_type)
     with np.errstate(divide="ignore"):
         weighted += np.log(params.weights)[:, None]
     shift = weighted.max(axis=0)

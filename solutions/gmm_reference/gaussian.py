@@ -150,6 +150,8 @@ def _log_densities_by_component(X, means, covariances, covariance_type: str) -> 
     mahalanobis += (d * LOG_2PI + np.asarray(log_det))[:, None]
     mahalanobis *= -0.5
     return mahalanobis
+
+
 ### END SOLUTION
 
 

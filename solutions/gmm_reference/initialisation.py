@@ -34,11 +34,7 @@ def squared_distances(X, centroids) -> np.ndarray:
     """Squared Euclidean distance of every point to every centroid, shape (N, K). Given."""
     X = np.asarray(X, dtype=np.float64)
     centroids = np.asarray(centroids, dtype=np.float64)
-    d2 = (
-        np.sum(X**2, axis=1)[:, None]
-        - 2.0 * X @ centroids.T
-        + np.sum(centroids**2, axis=1)[None, :]
-    )
+    d2 = np.sum(X**2, axis=1)[:, None] - 2.0 * X @ centroids.T + np.sum(centroids**2, axis=1)[None, :]
     return np.maximum(d2, 0.0)
 
 
@@ -131,7 +127,8 @@ def kmeans(X, n_components: int, rng, *, max_iter: int = 100, init=None) -> KMea
     labels = np.argmin(squared_distances(X, centroids), axis=1)
     converged = False
     n_iter = 0
-    for n_iter in range(1, max_iter + 1):
+    for iteration in range(1, max_iter + 1):
+        n_iter = iteration
         counts = np.bincount(labels, minlength=k)
         sums = np.stack([np.bincount(labels, weights=column, minlength=k) for column in X.T], axis=1)
         occupied = counts > 0
@@ -146,7 +143,9 @@ def kmeans(X, n_components: int, rng, *, max_iter: int = 100, init=None) -> KMea
     ### END SOLUTION
 
 
-def params_from_labels(X, labels, n_components: int, covariance_type: str = "full", reg_covar: float = 1e-6) -> GMMParams:
+def params_from_labels(
+    X, labels, n_components: int, covariance_type: str = "full", reg_covar: float = 1e-6
+) -> GMMParams:
     """Mixture parameters from a hard partition (the k-means initialisation of EM).
 
     Inputs:
@@ -164,7 +163,9 @@ def params_from_labels(X, labels, n_components: int, covariance_type: str = "ful
     X = as_samples_2d(X)
     labels = np.asarray(labels)
     if labels.shape != (X.shape[0],) or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"labels must be an integer array of shape (N,) = ({X.shape[0]},); got {labels.dtype} {labels.shape}")
+        raise ValueError(
+            f"labels must be an integer array of shape (N,) = ({X.shape[0]},); got {labels.dtype} {labels.shape}"
+        )
     if labels.size and (labels.min() < 0 or labels.max() >= n_components):
         raise ValueError(f"labels must lie in [0, {n_components}); got values from {labels.min()} to {labels.max()}")
     reg_covar = check_positive(reg_covar, "reg_covar", allow_zero=True)

@@ -212,7 +212,8 @@ def fit_gmm_1d(
     history = [log_likelihood_1d(x, weights, means, variances)]
     converged = False
     n_iter = 0
-    for n_iter in range(1, max_iter + 1):
+    for iteration in range(1, max_iter + 1):
+        n_iter = iteration
         resp = e_step_1d(x, weights, means, variances)
         weights, means, variances = m_step_1d(x, resp, var_floor)
         history.append(log_likelihood_1d(x, weights, means, variances))

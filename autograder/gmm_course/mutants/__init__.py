@@ -37,7 +37,9 @@ class Mutant:
 
     def apply(self, submission_dir: Path) -> None:
         """Apply the mistake inside a prepared submission folder (see ``prepare_submission``)."""
-        path = submission_dir / self.file if self.file.endswith(".ipynb") else submission_dir / "gmm_student" / self.file
+        path = (
+            submission_dir / self.file if self.file.endswith(".ipynb") else submission_dir / "gmm_student" / self.file
+        )
         text = path.read_text(encoding="utf-8")
         if self.file.endswith(".ipynb"):
             nb = json.loads(text)
@@ -49,7 +51,9 @@ class Mutant:
             path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
             return
         if text.count(self.find) != 1:
-            raise ValueError(f"mutant {self.name}: {self.find!r} occurs {text.count(self.find)} times in {self.file}, not once")
+            raise ValueError(
+                f"mutant {self.name}: {self.find!r} occurs {text.count(self.find)} times in {self.file}, not once"
+            )
         path.write_text(text.replace(self.find, self.replace), encoding="utf-8")
 
 
