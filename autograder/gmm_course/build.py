@@ -44,15 +44,20 @@ def stage_source(staging: Path, skeleton_dir: Path) -> Path:
     return source
 
 
-def generate_release(staging: Path, skeleton_dir: Path) -> Path:
-    """Run nbgrader generate_assignment in ``staging``; return the release folder."""
+def generate_release(staging: Path, skeleton_dir: Path, db_url: str | None = None, fresh_db: bool = True) -> Path:
+    """Run nbgrader generate_assignment in ``staging``; return the release folder.
+
+    It also records the assignment, its notebooks and grade cells in the gradebook
+    (SQLite in ``staging`` unless ``db_url`` names another); ``fresh_db`` starts that
+    SQLite file anew (the build's own staging gradebook holds nothing else).
+    """
     from nbgrader.apps import NbGraderAPI
 
     stage_source(staging, skeleton_dir)
     db = staging / "gradebook.db"
-    if db.exists():
+    if fresh_db and db_url is None and db.exists():
         db.unlink()
-    api = NbGraderAPI(config=nbgrader_config(staging))
+    api = NbGraderAPI(config=nbgrader_config(staging, db_url))
     api.log.setLevel(logging.ERROR)
     result = api.generate_assignment(ASSIGNMENT_ID, force=True, create=True)
     if not result["success"]:

@@ -50,3 +50,47 @@ def grade_source_notebook(notebook: str, package: str = "reference", timeout: in
             ALL_MUTANTS[package].apply(folder)
         nb = execute_notebook(folder / notebook, cwd=folder, timeout=timeout)
         return NotebookGrades(notebook, package, autograded_results(nb))
+
+
+def validate_course(work_dir: Path, verbose: bool = True) -> list[str]:
+    """The release checks plus real nbgrader autograding of a reference and a blank submission.
+
+    Returns the list of problems (empty when the course is sound).
+    """
+    from .grading import Workspace
+    from .release_checks import leaked_markers, stale_release_files
+
+    def say(message: str) -> None:
+        if verbose:
+            print(message, flush=True)
+
+    problems = []
+    say("checking that course/ matches a fresh build ...")
+    problems += stale_release_files()
+    say("checking the release for solution and hidden-test markers ...")
+    problems += leaked_markers()
+    if work_dir.exists():
+        shutil.rmtree(work_dir)
+    workspace = Workspace(work_dir)
+    say("staging the sources and the gradebook ...")
+    workspace.prepare()
+    with tempfile.TemporaryDirectory(prefix="gmm-validate-") as scratch:
+        reference = prepare_submission(Path(scratch) / "reference", SOURCE_NOTEBOOKS_DIR, REFERENCE_PACKAGE_DIR)
+        workspace.submit("reference", reference)
+        workspace.submit("blank", STUDENT_PACKAGE_DIR.parent)
+    for student, expect_full in (("reference", True), ("blank", False)):
+        say(f"autograding the {student} submission with nbgrader ...")
+        result = workspace.autograde(student)
+        if not result["success"]:
+            problems.append(f"{student}: nbgrader autograde failed: {result.get('error', '')[-2000:]}")
+            continue
+        for grade in workspace.grades(student):
+            if grade.kind != "autograded":
+                continue
+            wanted = grade.max_score if expect_full else 0.0
+            if grade.score != wanted:
+                problems.append(
+                    f"{student}: {grade.notebook} {grade.grade_id} scored {grade.score}/{grade.max_score}, "
+                    f"expected {wanted}"
+                )
+    return problems

@@ -1,0 +1,99 @@
+"""A grading workspace: an nbgrader course directory where submissions are autograded.
+
+Layout under ``root`` (nbgrader's own): ``source/gmm_em`` (the source notebooks with
+hidden tests and the skeleton package), ``release/``, ``submitted/<student>/gmm_em``,
+``autograded/...``, ``feedback/...`` and the gradebook (``gradebook.db``, SQLite,
+unless a database URL is given).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .build import generate_release
+from .config import CELL_TIMEOUT_SECONDS, nbgrader_config
+from .paths import ASSIGNMENT_ID, COURSE_ID, REFERENCE_PACKAGE_DIR
+from .skeleton import write_skeleton
+
+
+@dataclass(frozen=True)
+class CellGrade:
+    """The grade of one graded cell of one student's notebook."""
+
+    notebook: str
+    grade_id: str
+    kind: str  # "autograded" (a test cell) or "manual" (a written answer)
+    score: float | None
+    max_score: float
+
+
+@dataclass
+class Workspace:
+    root: Path
+    db_url: str | None = None
+    cell_timeout: int = CELL_TIMEOUT_SECONDS
+    _api: object = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.root = Path(self.root).resolve()
+
+    @property
+    def database_url(self) -> str:
+        return self.db_url or f"sqlite:///{self.root / 'gradebook.db'}"
+
+    def api(self):
+        if self._api is None:
+            from nbgrader.apps import NbGraderAPI
+
+            self._api = NbGraderAPI(config=nbgrader_config(self.root, self.db_url, self.cell_timeout))
+            self._api.log.setLevel(logging.ERROR)
+        return self._api
+
+    def prepare(self) -> None:
+        """Stage the sources and record the assignment in the gradebook (keeps existing grades)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        skeleton = self.root / "skeleton" / "gmm_student"
+        if skeleton.exists():
+            shutil.rmtree(skeleton)
+        write_skeleton(REFERENCE_PACKAGE_DIR, skeleton)
+        generate_release(self.root, skeleton, self.db_url, fresh_db=False)
+
+    def submitted_dir(self, student_id: str) -> Path:
+        return self.root / "submitted" / student_id / ASSIGNMENT_ID
+
+    def autograded_dir(self, student_id: str) -> Path:
+        return self.root / "autograded" / student_id / ASSIGNMENT_ID
+
+    def submit(self, student_id: str, folder: Path, timestamp: datetime | None = None) -> Path:
+        """Copy a submission folder into ``submitted/`` (the original is never touched)."""
+        target = self.submitted_dir(student_id)
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(folder, target, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+        stamp = (timestamp or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
+        (target / "timestamp.txt").write_text(stamp + "\n")
+        return target
+
+    def autograde(self, student_id: str) -> dict:
+        """Run nbgrader autograde for one student; returns nbgrader's result dict."""
+        return self.api().autograde(ASSIGNMENT_ID, student_id, force=True, create=True)
+
+    def grades(self, student_id: str) -> list[CellGrade]:
+        """Every graded cell of the student's submission, as recorded in the gradebook."""
+        from nbgrader.api import Gradebook
+
+        grades = []
+        with Gradebook(self.database_url, COURSE_ID) as gradebook:
+            submission = gradebook.find_submission(ASSIGNMENT_ID, student_id)
+            for notebook in sorted(submission.notebooks, key=lambda nb: nb.name):
+                for grade in sorted(notebook.grades, key=lambda g: g.name):
+                    kind = "autograded" if grade.cell.cell_type == "code" else "manual"
+                    score = grade.auto_score if kind == "autograded" else grade.score
+                    if kind == "manual" and grade.needs_manual_grade:
+                        score = None
+                    grades.append(CellGrade(notebook.name, grade.name, kind, score, grade.max_score))
+        return grades
