@@ -1,33 +1,84 @@
-"""The end-to-end instructor demo (``make demo``)."""
+"""The end-to-end instructor demo (``make demo``): build, a synthetic class, grade, report.
+
+Steps: regenerate the release; write a demo class as an LMS would export it; import
+it; autograde it with nbgrader (SQLite gradebook, local processes); write feedback;
+export the grades; and check every student's autograded score against the score its
+known mistakes must cost. Exit status 1 if any score is off.
+"""
 
 from __future__ import annotations
 
-import numpy as np
+import shutil
+import time
+from pathlib import Path
 
-import gmm_reference as ref
+from .autograding import autograde_class
+from .build import build_release
+from .demo_class import DEMO_CLASS, expected_autograded_score, write_demo_class
+from .export import collect_grades, grade_table, summary, write_csv
+from .feedback import write_feedback
+from .grading import Workspace
+from .paths import ASSIGNMENT_ID, SOURCE_NOTEBOOKS_DIR
+from .submissions import import_submissions
 
-from .paths import SOURCE_NOTEBOOKS_DIR
-
-
-def fit_old_faithful() -> None:
-    """Fit the reference to Old Faithful in 1-D and 2-D and print what it finds."""
-    X = ref.load_old_faithful(SOURCE_NOTEBOOKS_DIR / "data" / "old_faithful.csv")
-    one_d = ref.fit_gmm_1d(X[:, 0], 2, rng=0)
-    print(
-        f"1-D EM on {X.shape[0]} eruption durations: {one_d.n_iter} iterations, "
-        f"log-likelihood {one_d.log_likelihoods[-1]:.3f}"
-    )
-    for k in np.argsort(one_d.means):
-        print(
-            f"  weight {one_d.weights[k]:.3f}  mean {one_d.means[k]:.3f} min  sd {np.sqrt(one_d.variances[k]):.3f} min"
-        )
-    two_d = ref.fit_gmm(X, 2, n_init=3, rng=0)
-    print(f"2-D EM (eruptions, waiting): {two_d.n_iter} iterations, log-likelihood {two_d.log_likelihood:.3f}")
-    for k in np.argsort(two_d.means[:, 0]):
-        m = two_d.means[k]
-        print(f"  weight {two_d.weights[k]:.3f}  mean ({m[0]:.3f}, {m[1]:.2f}) min")
+DEMO_CELL_TIMEOUT = 20
 
 
 def run_demo(args) -> int:
-    fit_old_faithful()
-    return 0
+    start = time.perf_counter()
+    root = Path(args.work_dir) / "demo"
+
+    def step(message: str) -> None:
+        print(f"\n[{time.perf_counter() - start:6.1f} s] {message}", flush=True)
+
+    step("1/6 build the student release from the sources (course/)")
+    build_release()
+    if root.exists():
+        shutil.rmtree(root)
+    workspace = Workspace(root, db_url=args.db, cell_timeout=min(args.timeout, DEMO_CELL_TIMEOUT))
+    workspace.prepare()
+
+    step("2/6 write a demo class as an LMS exports it (folders and zips)")
+    lms = write_demo_class(root / "lms_export")
+    for student in DEMO_CLASS:
+        print(f"  {student.name:<20} {student.description}")
+
+    step("3/6 import the submissions")
+    notebooks = sorted(p.name for p in SOURCE_NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+    imported, notes = import_submissions(lms, root / "submitted", notebooks, ASSIGNMENT_ID)
+    print(f"  imported {len(imported)} submissions")
+    for note in notes:
+        print(f"  NOTE {note}")
+
+    step(f"4/6 autograde (nbgrader, hidden tests, {workspace.cell_timeout} s per cell)")
+    outcomes = autograde_class(workspace)
+    failed = [o for o in outcomes if o.status == "failed"]
+    for outcome in failed:
+        print(f"  FAILED {outcome.student}: {outcome.error}")
+
+    step("5/6 feedback reports")
+    students = [o.student for o in outcomes if o.status == "graded"]
+    for path in write_feedback(workspace, students):
+        print(f"  {path}")
+
+    step("6/6 export the grades")
+    data = collect_grades(workspace, students)
+    csv_path = write_csv(data, root / "grades.csv")
+    print(grade_table(data))
+    print()
+    print(summary(data))
+    print(f"\n  grades: {csv_path}")
+
+    print("\nautograded points against what each student's mistakes must cost:")
+    wrong = len(failed)
+    for student in DEMO_CLASS:
+        expected = expected_autograded_score(student)
+        got = data.total(student.name, "autograded") if student.name in data.grades else None
+        ok = got == expected
+        wrong += not ok
+        print(f"  {'ok  ' if ok else 'FAIL'} {student.name:<20} expected {expected:g}, got {got}")
+    print(
+        f"\ndemo finished in {time.perf_counter() - start:.0f} s: "
+        + ("all scores as expected" if not wrong else f"{wrong} problem(s)")
+    )
+    return 1 if wrong else 0
