@@ -50,16 +50,32 @@ def _cmd_check_notebook(args) -> int:
     from .mutants import CATALOGUE
     from .validation import grade_source_notebook
 
+    from .mutants import ALL_MUTANTS
+
     packages = args.package or ["reference", "skeleton"]
     if args.all_mutants:
         packages += [m.name for m in CATALOGUE.get(args.notebook, [])]
+    wrong = []
     for package in packages:
         grades = grade_source_notebook(args.notebook, package, timeout=args.timeout)
-        print(f"== {args.notebook} with {package}: {len(grades.passed)} passed, {len(grades.failed)} failed")
+        if package == "reference":
+            expected = set()
+        elif package == "skeleton":
+            expected = grades.failed | grades.passed
+        else:
+            expected = set(ALL_MUTANTS[package].fails)
+        verdict = "as expected" if grades.failed == expected else f"EXPECTED to fail {sorted(expected)}"
+        if grades.failed != expected:
+            wrong.append(package)
+        print(f"== {args.notebook} with {package}: {len(grades.passed)} passed, {len(grades.failed)} failed: {verdict}")
         for result in grades.results:
             mark = "PASS" if result.passed else "FAIL"
             print(f"  {mark} {result.grade_id} ({result.points}/{result.max_points}) {result.error or ''}")
-    return 0
+    print(
+        f"check-notebook: {len(packages) - len(wrong)} of {len(packages)} as expected"
+        + (f"; wrong: {', '.join(wrong)}" if wrong else "")
+    )
+    return 1 if wrong else 0
 
 
 def _cmd_build(args) -> int:

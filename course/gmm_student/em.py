@@ -181,8 +181,8 @@ def run_em(
     - X: (N, d) data.
     - init: (weights, means, covariances), the starting parameters.
     - covariance_type, reg_covar: passed to the E- and M-steps.
-    - tol: stop once the average log-likelihood per point, log_likelihood / N, rises
-      by less than tol in one iteration (scikit-learn's rule).
+    - tol: stop once the average log-likelihood per point, log_likelihood / N, changes
+      by less than tol in absolute value in one iteration (scikit-learn's rule).
     - max_iter: the largest number of iterations (one E-step and one M-step each).
     - snapshot_every: if an int s, record (iteration, params) at iteration 0, every
       s iterations and at the last one, for drawing how the fit evolves.

@@ -173,8 +173,8 @@ def fit_gmm_1d(
     - init: optional (weights, means, variances) to start from; if None, use
       ``initial_parameters_1d(x, n_components, rng)``.
     - rng: numpy Generator or int seed, used only when init is None.
-    - tol: stop when the average log-likelihood per point, (1/N) log p(x), rises by
-      less than tol in one iteration (the same rule as scikit-learn).
+    - tol: stop when the average log-likelihood per point, (1/N) log p(x), changes
+      by less than tol in absolute value in one iteration (scikit-learn's rule).
     - max_iter: the largest number of EM iterations (E-step then M-step).
     - var_floor: passed to ``m_step_1d``.
 
