@@ -47,10 +47,8 @@ def _cmd_run_source(args) -> int:
 
 
 def _cmd_check_notebook(args) -> int:
-    from .mutants import CATALOGUE
+    from .mutants import ALL_MUTANTS, CATALOGUE
     from .validation import grade_source_notebook
-
-    from .mutants import ALL_MUTANTS
 
     packages = args.package or ["reference", "skeleton"]
     if args.all_mutants:

@@ -2,4 +2,143 @@
 
 NOTEBOOK = "01_em_1d_old_faithful.ipynb"
 
-MUTANTS: list[dict] = []
+_E_STEP_LOG_DENS = (
+    "give 0/0.\n"
+    "    log_dens = -0.5 * (LOG_2PI + np.log(variances) + (x[:, None] - means) ** 2 / variances)\n"
+    '    with np.errstate(divide="ignore"):\n'
+    "        weighted = log_dens + np.log(weights)\n"
+)
+
+_LOG_LIK_WEIGHTED = (
+    "        weighted = log_dens + np.log(weights)\n    return float(np.sum(logsumexp(weighted, axis=1)))\n"
+)
+
+MUTANTS: list[dict] = [
+    # --- normal_pdf ---------------------------------------------------------------------
+    {
+        "name": "nb01_pdf_sigma_squared_in_normaliser",
+        "description": "normal_pdf divides by sqrt(2 pi) * sigma^2 instead of sqrt(2 pi sigma^2) "
+        "(treats the variance as a standard deviation in the normalising constant)",
+        "file": "univariate.py",
+        "find": "return np.exp(-0.5 * diff**2 / variances) / np.sqrt(2.0 * np.pi * variances)",
+        "replace": "return np.exp(-0.5 * diff**2 / variances) / (np.sqrt(2.0 * np.pi) * variances)",
+        "fails": ["nb01_normal_pdf"],
+    },
+    {
+        "name": "nb01_pdf_missing_half",
+        "description": "normal_pdf forgets the 1/2 in the exponent: exp(-(x - mu)^2 / sigma^2)",
+        "file": "univariate.py",
+        "find": "np.exp(-0.5 * diff**2 / variances)",
+        "replace": "np.exp(-diff**2 / variances)",
+        "fails": ["nb01_normal_pdf"],
+    },
+    # --- e_step_1d ----------------------------------------------------------------------
+    {
+        "name": "nb01_resp_unnormalised",
+        "description": "E-step returns pi_k N(x_n | mu_k, sigma_k^2) without dividing by the sum over components",
+        "file": "univariate.py",
+        "find": "    return np.exp(weighted - logsumexp(weighted, axis=1, keepdims=True))",
+        "replace": "    return np.exp(weighted)",
+        "fails": ["nb01_e_step"],
+    },
+    {
+        "name": "nb01_resp_normalised_over_points",
+        "description": "E-step normalises each column (over the data points, axis 0) instead of each row",
+        "file": "univariate.py",
+        "find": "    return np.exp(weighted - logsumexp(weighted, axis=1, keepdims=True))",
+        "replace": "    return np.exp(weighted - logsumexp(weighted, axis=0, keepdims=True))",
+        "fails": ["nb01_e_step"],
+    },
+    {
+        "name": "nb01_e_step_no_weights",
+        "description": "E-step forgets the mixing weights: r_nk proportional to N(x_n | mu_k, sigma_k^2) only",
+        "file": "univariate.py",
+        "find": _E_STEP_LOG_DENS,
+        "replace": _E_STEP_LOG_DENS.replace("log_dens + np.log(weights)", "log_dens"),
+        "fails": ["nb01_e_step"],
+    },
+    # --- m_step_1d ----------------------------------------------------------------------
+    {
+        "name": "nb01_weights_not_normalised",
+        "description": "M-step returns the weights as N_k instead of N_k / N",
+        "file": "univariate.py",
+        "find": "    weights = nk / nk.sum()",
+        "replace": "    weights = nk",
+        "fails": ["nb01_m_step"],
+    },
+    {
+        "name": "nb01_means_divided_by_n",
+        "description": "M-step divides the weighted sum of the data by N instead of N_k for the means",
+        "file": "univariate.py",
+        "find": "    means = resp.T @ x / nk",
+        "replace": "    means = resp.T @ x / x.shape[0]",
+        "fails": ["nb01_m_step"],
+    },
+    {
+        "name": "nb01_variances_unweighted",
+        "description": "M-step variances ignore the responsibilities: plain mean of (x_n - mu_k)^2 over all points",
+        "file": "univariate.py",
+        "find": '    variances = np.einsum("nk,nk->k", resp, (x[:, None] - means) ** 2) / nk',
+        "replace": "    variances = np.mean((x[:, None] - means) ** 2, axis=0)",
+        "fails": ["nb01_m_step"],
+    },
+    {
+        "name": "nb01_variances_around_overall_mean",
+        "description": "M-step variances are measured around the overall data mean instead of each component's new mean",
+        "file": "univariate.py",
+        "find": '    variances = np.einsum("nk,nk->k", resp, (x[:, None] - means) ** 2) / nk',
+        "replace": '    variances = np.einsum("nk,nk->k", resp, (x[:, None] - x.mean()) ** 2) / nk',
+        "fails": ["nb01_m_step"],
+    },
+    {
+        "name": "nb01_no_variance_floor",
+        "description": "M-step forgets the variance floor: a component on identical values gets variance 0",
+        "file": "univariate.py",
+        "find": "    return weights, means, np.maximum(variances, var_floor)",
+        "replace": "    return weights, means, variances",
+        "fails": ["nb01_var_floor"],
+    },
+    # --- log_likelihood_1d --------------------------------------------------------------
+    {
+        "name": "nb01_loglik_no_weights",
+        "description": "log-likelihood adds the component densities without the mixing weights",
+        "file": "univariate.py",
+        "find": _LOG_LIK_WEIGHTED,
+        "replace": _LOG_LIK_WEIGHTED.replace("log_dens + np.log(weights)", "log_dens"),
+        "fails": ["nb01_log_likelihood"],
+    },
+    {
+        "name": "nb01_loglik_sum_of_component_logs",
+        "description": "log-likelihood sums log(pi_k N(x_n | mu_k, sigma_k^2)) over n and k "
+        "(sum of logs instead of the log of the sum over components)",
+        "file": "univariate.py",
+        "find": "    return float(np.sum(logsumexp(weighted, axis=1)))",
+        "replace": "    return float(np.sum(weighted))",
+        "fails": ["nb01_log_likelihood"],
+    },
+    # --- fit_gmm_1d ---------------------------------------------------------------------
+    {
+        "name": "nb01_fit_no_update",
+        "description": "EM loop calls the M-step but never replaces the parameters with its result",
+        "file": "univariate.py",
+        "find": "        weights, means, variances = m_step_1d(x, resp, var_floor)",
+        "replace": "        new_parameters = m_step_1d(x, resp, var_floor)",
+        "fails": ["nb01_fit"],
+    },
+    {
+        "name": "nb01_fit_total_not_per_point",
+        "description": "EM loop compares the rise of the total log-likelihood with tol instead of the rise per point",
+        "file": "univariate.py",
+        "find": "        if abs(history[-1] - history[-2]) / n < tol:",
+        "replace": "        if abs(history[-1] - history[-2]) < tol:",
+        "fails": ["nb01_fit"],
+    },
+    {
+        "name": "nb01_fit_max_iter_off_by_one",
+        "description": "EM loop runs at most max_iter - 1 iterations (range(1, max_iter))",
+        "file": "univariate.py",
+        "find": "    for iteration in range(1, max_iter + 1):",
+        "replace": "    for iteration in range(1, max_iter):",
+        "fails": ["nb01_fit"],
+    },
+]
