@@ -10,6 +10,23 @@ VOLATILE_CELL_KEYS = ("execution", "ExecuteTime", "collapsed", "scrolled", "jupy
 KEPT_NOTEBOOK_KEYS = ("kernelspec", "language_info", "nbgrader")
 
 
+def coalesce_streams(outputs: list) -> list:
+    """Merge consecutive stream outputs of the same stream: the kernel splits prints at random."""
+    merged: list = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            output.get("output_type") == "stream"
+            and previous is not None
+            and previous.get("output_type") == "stream"
+            and previous.get("name") == output.get("name")
+        ):
+            previous["text"] = previous["text"] + output["text"]
+        else:
+            merged.append(output)
+    return merged
+
+
 def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Strip per-run metadata in place; keep outputs (the source notebooks store them)."""
     nb.metadata = nbformat.NotebookNode({k: v for k, v in nb.metadata.items() if k in KEPT_NOTEBOOK_KEYS})
@@ -31,6 +48,8 @@ def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             wanted = f"cell-{index:03d}"
         seen.add(wanted)
         cell["id"] = wanted
+        if "outputs" in cell:
+            cell.outputs = coalesce_streams(cell.outputs)
         for output in cell.get("outputs", []):
             if "metadata" in output:
                 output.metadata.pop("execution", None)

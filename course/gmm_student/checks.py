@@ -46,7 +46,7 @@ def check_responsibilities(resp, n_samples: int, n_components: int, name: str = 
     bad = np.flatnonzero(~np.isclose(sums, 1.0, rtol=0, atol=1e-8))
     if bad.size:
         raise AssertionError(
-            f"row {bad[0]} of {name} sums to {sums[bad[0]]:.6g}, but each row must sum to 1 "
+            f"row {bad[0]} of {name} sums to {sums[bad[0]]:.12g}, but each row must sum to 1 "
             f"({bad.size} of {n_samples} rows are off). Did you divide by the sum over components?"
         )
 
