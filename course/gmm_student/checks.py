@@ -57,7 +57,9 @@ def check_weights(weights, n_components: int, name: str = "weights") -> None:
     if np.any(weights < 0):
         raise AssertionError(f"{name} has a negative entry: {weights}.")
     if not np.isclose(weights.sum(), 1.0, rtol=0, atol=1e-8):
-        raise AssertionError(f"{name} sum to {weights.sum():.6g}, not 1. The weights are N_k / N: did you divide by N?")
+        raise AssertionError(
+            f"{name} sum to {weights.sum():.12g}, not 1. The weights are N_k / N: did you divide by N?"
+        )
 
 
 def check_covariances(covariances, n_components: int, n_features: int, name: str = "covariances") -> None:
