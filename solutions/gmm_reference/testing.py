@@ -42,7 +42,8 @@ def assert_allclose(actual, expected, name: str, *, rtol: float, atol: float = 0
     if not np.all(diff <= bound):
         worst = np.unravel_index(np.argmax(diff - bound), diff.shape)
         raise AssertionError(
-            f"{name}: got {actual[worst]!r}, expected {expected[worst]!r} at index {tuple(int(i) for i in worst)}"
+            f"{name}: got {float(actual[worst])!r}, expected {float(expected[worst])!r} "
+            f"at index {tuple(int(i) for i in worst)}"
         )
 
 
