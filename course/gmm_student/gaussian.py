@@ -84,6 +84,10 @@ def check_covariances(covariances, covariance_type: str, n_components: int, n_fe
         )
     if covariance_type in ("diag", "spherical") and np.any(covariances <= 0):
         raise ValueError(f"{covariance_type!r} variances must be positive; got {covariances}")
+    if covariance_type in ("full", "tied") and not np.allclose(
+        covariances, np.swapaxes(covariances, -1, -2), rtol=1e-10, atol=1e-12
+    ):
+        raise ValueError(f"{covariance_type!r} covariances must be symmetric matrices")
     return covariances
 
 

@@ -90,6 +90,10 @@ def check_covariances(covariances, covariance_type: str, n_components: int, n_fe
         )
     if covariance_type in ("diag", "spherical") and np.any(covariances <= 0):
         raise ValueError(f"{covariance_type!r} variances must be positive; got {covariances}")
+    if covariance_type in ("full", "tied") and not np.allclose(
+        covariances, np.swapaxes(covariances, -1, -2), rtol=1e-10, atol=1e-12
+    ):
+        raise ValueError(f"{covariance_type!r} covariances must be symmetric matrices")
     return covariances
 
 
@@ -117,13 +121,15 @@ def _precision_cholesky(covariances, covariance_type: str, n_features: int):
         whiten = np.eye(d)[None, :, :] / np.sqrt(covariances)[:, None, None]
         return whiten, d * np.log(covariances)
     stack = covariances[None] if covariance_type == "tied" else covariances
-    whiten = np.empty_like(stack)
-    log_det = np.empty(stack.shape[0])
-    eye = np.eye(d)
-    for k, cov in enumerate(stack):
-        chol = cholesky_factor(cov, name=f"covariance of component {k}")
-        whiten[k] = solve_triangular(chol, eye, lower=True).T
-        log_det[k] = 2.0 * np.sum(np.log(np.diag(chol)))
+    try:
+        chol = np.linalg.cholesky(stack)  # all K at once; inputs were checked on entry
+    except np.linalg.LinAlgError:
+        for k, cov in enumerate(stack):
+            cholesky_factor(cov, name=f"covariance of component {k}")  # raises, naming the component
+        raise
+    # L^{-1} of a triangular factor (never Sigma^{-1} itself), transposed: whiten = L^{-T}.
+    whiten = np.swapaxes(np.linalg.solve(chol, np.broadcast_to(np.eye(d), stack.shape)), 1, 2)
+    log_det = 2.0 * np.sum(np.log(np.diagonal(chol, axis1=1, axis2=2)), axis=1)
     return whiten, log_det
 
 

@@ -111,8 +111,8 @@ def kmeans(X, n_components: int, rng, *, max_iter: int = 100, init=None) -> KMea
     Returns a KMeansResult. Each round: assign every point to its nearest centroid
     (ties go to the lower index, as np.argmin does), then move every centroid to
     the mean of its points; a centroid with no points stays where it is. Stop as
-    soon as an assignment round changes no label (converged=True), counting that
-    round in n_iter; labels and inertia belong to the final centroids.
+    soon as an assignment round changes no label (converged=True). n_iter is the
+    number of centroid updates made; labels and inertia belong to the final centroids.
     """
     X = as_samples_2d(X)
     k = check_n_components(n_components, X)
