@@ -28,8 +28,9 @@ def fit_gmm(
 
     Inputs:
     - X: (N, d) data; n_components: K.
-    - init: "kmeans" (k-means++ then Lloyd), "random" (random data points), or a
-      (weights, means, covariances) tuple to start from (then n_init must be 1).
+    - init: "kmeans" (k-means++ then Lloyd; it uses your notebook 5 functions),
+      "random" (random data points), or a (weights, means, covariances) tuple to start
+      from (then n_init must be 1).
     - n_init: number of restarts; the one with the highest final log-likelihood wins.
     - rng: Generator or int seed; restart i draws from the same generator in turn.
     - tol, max_iter, reg_covar, snapshot_every, covariance_type: see ``run_em``.

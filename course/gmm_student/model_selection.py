@@ -20,7 +20,8 @@ def n_parameters(n_components: int, n_features: int, covariance_type: str = "ful
     Returns an int: the free means (K d), plus the free covariance entries, plus
     K - 1 free weights (they sum to 1). A symmetric d x d matrix has d (d + 1) / 2
     free entries; "diag" has d per component, "spherical" 1 per component, and
-    "tied" one full matrix in all. In 1-D every type gives 3K - 1.
+    "tied" one full matrix in all. In 1-D "full", "diag" and "spherical" give 3K - 1;
+    "tied" gives 2K (one variance shared by all components).
     """
     for name, value in (("n_components", n_components), ("n_features", n_features)):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
