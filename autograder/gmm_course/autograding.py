@@ -16,8 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .environment import pin_threads
 from .grading import Workspace
-from .notebooks import SINGLE_THREAD_ENV
 
 STATE_FILE = "grading_state.json"
 
@@ -59,13 +59,6 @@ def save_state(root: Path, state: dict) -> None:
 def imported_students(workspace: Workspace) -> list[str]:
     submitted = workspace.root / "submitted"
     return sorted(p.name for p in submitted.iterdir() if p.is_dir()) if submitted.exists() else []
-
-
-def pin_threads() -> None:
-    """One BLAS/OpenMP thread in every kernel we start (kernels inherit our environment)."""
-    for key, value in SINGLE_THREAD_ENV.items():
-        if key != "MPLBACKEND":
-            os.environ.setdefault(key, value)
 
 
 def autograde_class(

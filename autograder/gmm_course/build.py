@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 from .config import nbgrader_config
+from .environment import use_this_environment
 from .normalise import write_normalised
 from .notebooks import read_notebook
 from .paths import ASSIGNMENT_ID, COURSE_DIR, REFERENCE_PACKAGE_DIR, REPO_ROOT, SOURCE_NOTEBOOKS_DIR
@@ -53,6 +54,7 @@ def generate_release(staging: Path, skeleton_dir: Path, db_url: str | None = Non
     """
     from nbgrader.apps import NbGraderAPI
 
+    use_this_environment()
     stage_source(staging, skeleton_dir)
     db = staging / "gradebook.db"
     if fresh_db and db_url is None and db.exists():

@@ -235,6 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    from .environment import use_this_environment
+
+    use_this_environment()
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .build import generate_release
 from .config import CELL_TIMEOUT_SECONDS, nbgrader_config
+from .environment import pin_threads, use_this_environment
 from .paths import ASSIGNMENT_ID, COURSE_ID, REFERENCE_PACKAGE_DIR
 from .skeleton import write_skeleton
 
@@ -49,6 +50,8 @@ class Workspace:
         if self._api is None:
             from nbgrader.apps import NbGraderAPI
 
+            use_this_environment()
+            pin_threads()
             self._api = NbGraderAPI(config=nbgrader_config(self.root, self.db_url, self.cell_timeout))
             self._api.log.setLevel(logging.ERROR)
         return self._api

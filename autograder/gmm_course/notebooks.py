@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +53,8 @@ def execute_notebook(path: Path, cwd: Path | None = None, timeout: int = 120) ->
     nb = read_notebook(path)
     env = os.environ.copy()
     env.update(SINGLE_THREAD_ENV)
+    # The kernel is `python` on PATH: make it this environment's.
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     client = NotebookClient(
         nb,
         timeout=timeout,
