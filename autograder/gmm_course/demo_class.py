@@ -39,16 +39,16 @@ DEMO_CLASS = (
         "cleo_mistakes",
         "typical mistakes in several functions",
         mutants=(
-            "nb01_e_step_no_normalisation",
-            "nb02_cov_divides_by_n",
-            "nb03_logsumexp_no_shift",
-            "nb04_bic_uses_n_not_log_n",
-            "nb05_kmeans_never_updates",
+            "nb01_resp_unnormalised",
+            "nb02_m_step_cov_divided_by_n",
+            "nb03_lse_naive",
+            "nb04_bic_n_not_log_n",
+            "nb05_params_weights_are_counts",
         ),
         as_zip=True,
     ),
     DemoStudent("dan_raises", "code that raises an exception", mutants=("nb01_m_step_raises",)),
-    DemoStudent("eve_infinite_loop", "an infinite loop", mutants=("nb04_aic_infinite_loop",), as_zip=True),
+    DemoStudent("eve_infinite_loop", "an infinite loop", mutants=("nb05_kmeans_waits_for_empty_cluster",), as_zip=True),
 )
 
 

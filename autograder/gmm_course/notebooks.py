@@ -60,6 +60,13 @@ def execute_notebook(path: Path, cwd: Path | None = None, timeout: int = 120) ->
         timeout=timeout,
         kernel_name="python3",
         allow_errors=True,
+        # Like nbgrader: a cell that runs too long is interrupted, recorded as an error, and the rest runs.
+        interrupt_on_timeout=True,
+        error_on_timeout={
+            "ename": "CellTimeoutError",
+            "evalue": f"the cell ran longer than {timeout} s",
+            "traceback": [],
+        },
         resources={"metadata": {"path": str(cwd or path.parent)}},
     )
     client.execute(env=env)

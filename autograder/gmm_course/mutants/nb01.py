@@ -141,4 +141,12 @@ MUTANTS: list[dict] = [
         "replace": "    for iteration in range(1, max_iter):",
         "fails": ["nb01_fit"],
     },
+    {
+        "name": "nb01_m_step_raises",
+        "description": "M-step raises an exception (a student's unfinished code): costs the M-step cells only",
+        "file": "univariate.py",
+        "find": "    # A tiny constant keeps an empty component from dividing 0 by 0.\n",
+        "replace": "    raise ZeroDivisionError('the weights of an empty component')\n",
+        "fails": ["nb01_m_step", "nb01_var_floor"],
+    },
 ]

@@ -143,4 +143,12 @@ MUTANTS: list[dict] = [
         "replace": _params_by_hand(divisor="(members.shape[0] - 1)"),
         "fails": [_COVARIANCES],
     },
+    {
+        "name": "nb05_kmeans_waits_for_empty_cluster",
+        "description": "k-means waits forever for an empty cluster to fill up: an infinite loop on the edge case only",
+        "file": "initialisation.py",
+        "find": "        occupied = counts > 0\n",
+        "replace": "        while np.any(counts == 0):\n            pass\n        occupied = counts > 0\n",
+        "fails": ["nb05_test_kmeans_edge_cases"],
+    },
 ]
