@@ -77,7 +77,7 @@ def summary(data: ClassGrades) -> str:
         f"{len(data.students)} students; total out of {max_total:g}: mean {statistics.mean(totals):.2f}, "
         f"median {statistics.median(totals):g}, min {min(totals):g}, max {max(totals):g}",
         "",
-        f"{'question':<48} {'kind':<10} {'max':>4} {'mean':>6} {'full':>5} {'zero':>5}",
+        f"{'question (grade_id)':<40} {'kind':<10} {'max':>4} {'mean':>6} {'full':>5} {'zero':>5}",
     ]
     failures = []
     for notebook, grade_id, kind, max_score in data.cells:
@@ -88,7 +88,7 @@ def summary(data: ClassGrades) -> str:
         mean = f"{statistics.mean(graded):.2f}" if graded else "-"
         full = sum(1 for x in graded if x == max_score)
         zero = sum(1 for x in graded if x == 0)
-        lines.append(f"{notebook[:20] + ':' + grade_id:<48} {kind:<10} {max_score:>4g} {mean:>6} {full:>5} {zero:>5}")
+        lines.append(f"{grade_id:<40} {kind:<10} {max_score:>4g} {mean:>6} {full:>5} {zero:>5}")
         if kind == "autograded":
             failures.append((zero, f"{notebook}:{grade_id}"))
     failing = [
