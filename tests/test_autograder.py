@@ -18,7 +18,7 @@ from gmm_course.demo_class import DEMO_CLASS, expected_autograded_score, write_d
 from gmm_course.export import collect_grades, read_csv, write_csv
 from gmm_course.feedback import write_feedback
 from gmm_course.grading import Workspace
-from gmm_course.paths import SOURCE_NOTEBOOKS_DIR
+from gmm_course.paths import COURSE_DIR, SOURCE_NOTEBOOKS_DIR
 
 from .conftest import REPO
 
@@ -61,13 +61,18 @@ def test_every_demo_student_gets_exactly_the_expected_autograded_score(graded_cl
 
 
 def _hidden_test_lines() -> set[str]:
+    """Lines of hidden tests that the student's release does not show anyway."""
+    released = set()
+    for path in COURSE_DIR.glob("*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            released |= {line.strip() for line in cell.source.splitlines()}
     lines = set()
     for path in SOURCE_NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"):
         for cell in nbformat.read(path, as_version=4).cells:
             hidden = re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S)
             for block in hidden:
                 lines |= {line.strip() for line in block.splitlines() if len(line.strip()) > 20}
-    return lines
+    return lines - released
 
 
 def test_feedback_shows_scores_and_messages_but_no_hidden_test(graded_class):

@@ -43,7 +43,9 @@ class GMMFit:
 
     - weights (K,), means (K, d), covariances (shape of covariance_type): fitted parameters.
     - log_likelihood_history: (n_iter + 1,) total log-likelihood sum_n log p(x_n) of the
-      initial parameters (entry 0) and after each iteration; never decreases.
+      initial parameters (entry 0) and after each iteration. It never decreases with
+      reg_covar=0; with reg_covar > 0 it can fall by a tiny amount once a component has
+      collapsed onto the floor, because Sigma + reg_covar*I is then not the exact maximiser.
     - n_iter: EM iterations run; converged: whether the tol rule stopped it.
     - snapshots: list of (iteration, GMMParams), taken at iteration 0, every
       ``snapshot_every`` iterations and at the end (empty if snapshot_every is None).

