@@ -56,7 +56,7 @@ MUTANTS: list[dict] = [
         "description": "M-step forgets to add reg_covar to the diagonal of the covariances",
         "file": "em.py",
         "find": "        cov[..., np.arange(d), np.arange(d)] += reg_covar\n",
-        "replace": "",
+        "replace": "        pass\n",
         "fails": ["nb02_test_m_step"],
     },
     {
