@@ -17,8 +17,8 @@ from .config import nbgrader_config
 from .environment import use_this_environment
 from .normalise import write_normalised
 from .notebooks import read_notebook
-from .paths import ASSIGNMENT_ID, COURSE_DIR, REFERENCE_PACKAGE_DIR, REPO_ROOT, SOURCE_NOTEBOOKS_DIR
-from .skeleton import render_skeleton, write_skeleton
+from .paths import ASSIGNMENT_ID, COURSE_DIR, REFERENCE_PACKAGE_DIR, REPO_ROOT, SOURCE_NOTEBOOKS_DIR, source_notebooks
+from .skeleton import write_skeleton
 
 STAGING_DIR = REPO_ROOT / "build" / "nbgrader"
 SOURCE_EXTRAS = ("data", "README.md", "requirements.txt")
@@ -30,7 +30,7 @@ def stage_source(staging: Path, skeleton_dir: Path) -> Path:
     if source.exists():
         shutil.rmtree(source)
     source.mkdir(parents=True)
-    notebooks = sorted(SOURCE_NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+    notebooks = source_notebooks()
     if not notebooks:
         raise FileNotFoundError(f"no source notebooks (NN_name.ipynb) in {SOURCE_NOTEBOOKS_DIR}")
     for notebook in notebooks:
@@ -45,8 +45,8 @@ def stage_source(staging: Path, skeleton_dir: Path) -> Path:
     return source
 
 
-def generate_release(staging: Path, skeleton_dir: Path, db_url: str | None = None, fresh_db: bool = True) -> Path:
-    """Run nbgrader generate_assignment in ``staging``; return the release folder.
+def generate_release(staging: Path, db_url: str | None = None, fresh_db: bool = True) -> Path:
+    """Generate the skeleton, run nbgrader generate_assignment in ``staging``; return the release folder.
 
     It also records the assignment, its notebooks and grade cells in the gradebook
     (SQLite in ``staging`` unless ``db_url`` names another); ``fresh_db`` starts that
@@ -55,6 +55,10 @@ def generate_release(staging: Path, skeleton_dir: Path, db_url: str | None = Non
     from nbgrader.apps import NbGraderAPI
 
     use_this_environment()
+    skeleton_dir = staging / "skeleton" / "gmm_student"
+    if skeleton_dir.exists():
+        shutil.rmtree(skeleton_dir)
+    write_skeleton(REFERENCE_PACKAGE_DIR, skeleton_dir)
     stage_source(staging, skeleton_dir)
     db = staging / "gradebook.db"
     if fresh_db and db_url is None and db.exists():
@@ -79,11 +83,7 @@ def sync_tree(source: Path, target: Path) -> None:
 
 def build_release(course_dir: Path = COURSE_DIR, staging: Path = STAGING_DIR, verbose: bool = False) -> Path:
     """Regenerate ``course_dir`` (skeleton package included) from the sources."""
-    skeleton_dir = staging / "skeleton" / "gmm_student"
-    if skeleton_dir.exists():
-        shutil.rmtree(skeleton_dir)
-    write_skeleton(REFERENCE_PACKAGE_DIR, skeleton_dir)
-    release = generate_release(staging, skeleton_dir)
+    release = generate_release(staging)
     sync_tree(release, course_dir)
     if verbose:
         files = sorted(p.relative_to(course_dir).as_posix() for p in course_dir.rglob("*") if p.is_file())
@@ -91,7 +91,3 @@ def build_release(course_dir: Path = COURSE_DIR, staging: Path = STAGING_DIR, ve
         for name in files:
             print(f"  {name}")
     return course_dir
-
-
-def expected_skeleton() -> dict[str, str]:
-    return render_skeleton(REFERENCE_PACKAGE_DIR)

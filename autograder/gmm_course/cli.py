@@ -21,7 +21,7 @@ def _workspace(args):
 
 
 def _notebook_names() -> list[str]:
-    return sorted(p.name for p in paths.SOURCE_NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+    return [p.name for p in paths.source_notebooks()]
 
 
 def _cmd_skeleton(args) -> int:

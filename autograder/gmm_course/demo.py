@@ -18,7 +18,7 @@ from .demo_class import DEMO_CLASS, expected_autograded_score, write_demo_class
 from .export import collect_grades, grade_table, summary, write_csv
 from .feedback import write_feedback
 from .grading import Workspace
-from .paths import ASSIGNMENT_ID, SOURCE_NOTEBOOKS_DIR
+from .paths import ASSIGNMENT_ID, source_notebooks
 from .submissions import import_submissions
 
 DEMO_CELL_TIMEOUT = 20
@@ -44,7 +44,7 @@ def run_demo(args) -> int:
         print(f"  {student.name:<20} {student.description}")
 
     step("3/6 import the submissions")
-    notebooks = sorted(p.name for p in SOURCE_NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+    notebooks = [p.name for p in source_notebooks()]
     imported, notes = import_submissions(lms, root / "submitted", notebooks, ASSIGNMENT_ID)
     print(f"  imported {len(imported)} submissions")
     for note in notes:

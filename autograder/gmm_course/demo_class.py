@@ -19,7 +19,7 @@ import nbformat
 from .mutants import ALL_MUTANTS
 from .normalise import write_normalised
 from .notebooks import read_notebook
-from .paths import COURSE_DIR, REFERENCE_PACKAGE_DIR, SOURCE_NOTEBOOKS_DIR
+from .paths import COURSE_DIR, REFERENCE_PACKAGE_DIR, SOURCE_NOTEBOOKS_DIR, source_notebooks
 from .skeleton import is_excluded
 
 
@@ -52,10 +52,10 @@ DEMO_CLASS = (
 )
 
 
-def autograded_points(notebook_dir: Path) -> dict[tuple[str, str], float]:
+def autograded_points() -> dict[tuple[str, str], float]:
     """(notebook, grade_id) -> points of every autograded test cell of the source notebooks."""
     points = {}
-    for path in sorted(notebook_dir.glob("[0-9][0-9]_*.ipynb")):
+    for path in source_notebooks():
         for cell in read_notebook(path).cells:
             meta = cell.metadata.get("nbgrader", {})
             if meta.get("grade") and not meta.get("solution") and cell.cell_type == "code":
@@ -64,7 +64,7 @@ def autograded_points(notebook_dir: Path) -> dict[tuple[str, str], float]:
 
 
 def expected_autograded_score(student: DemoStudent) -> float:
-    points = autograded_points(SOURCE_NOTEBOOKS_DIR)
+    points = autograded_points()
     if student.blank:
         return 0.0
     failed = set()

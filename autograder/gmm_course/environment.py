@@ -5,14 +5,33 @@ from __future__ import annotations
 import os
 import sys
 
-from .notebooks import SINGLE_THREAD_ENV
+SINGLE_THREAD_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "VECLIB_MAXIMUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+    "PYTHONHASHSEED": "0",
+}
+
+
+def _this_python_first(path: str) -> str:
+    bin_dir = os.path.dirname(sys.executable)
+    return path if path.split(os.pathsep)[0] == bin_dir else bin_dir + os.pathsep + path
 
 
 def use_this_environment() -> None:
     """Put this interpreter's bin folder first on PATH: nbgrader runs ``alembic``, kernels run ``python``."""
-    bin_dir = os.path.dirname(sys.executable)
-    if os.environ.get("PATH", "").split(os.pathsep)[0] != bin_dir:
-        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    os.environ["PATH"] = _this_python_first(os.environ.get("PATH", ""))
+
+
+def kernel_environment() -> dict[str, str]:
+    """The environment for a kernel we start: this python first on PATH, one BLAS thread, fixed seeds."""
+    env = os.environ.copy()
+    env.update(SINGLE_THREAD_ENV)
+    env["PATH"] = _this_python_first(env.get("PATH", ""))
+    return env
 
 
 def pin_threads() -> None:

@@ -16,6 +16,13 @@ class ClassGrades:
     cells: list[tuple[str, str, str, float]]  # (notebook, grade_id, kind, max_score) in course order
     grades: dict[str, dict[tuple[str, str], CellGrade]]
 
+    @property
+    def notebooks(self) -> list[str]:
+        return sorted({cell[0] for cell in self.cells})
+
+    def notebook_total(self, student: str, notebook: str) -> float:
+        return sum(g.score or 0.0 for key, g in self.grades[student].items() if key[0] == notebook)
+
     def total(self, student: str, kind: str | None = None) -> float:
         return sum(g.score or 0.0 for g in self.grades[student].values() if kind is None or g.kind == kind)
 
@@ -32,7 +39,7 @@ def collect_grades(workspace: Workspace, students: list[str]) -> ClassGrades:
 
 def csv_columns(data: ClassGrades) -> list[str]:
     columns = ["student"]
-    for notebook in sorted({c[0] for c in data.cells}):
+    for notebook in data.notebooks:
         columns += [f"{notebook}:{c[1]}" for c in data.cells if c[0] == notebook]
         columns.append(f"{notebook}:total")
     return columns + ["autograded_total", "manual_total", "total", "max_total"]
@@ -47,11 +54,11 @@ def write_csv(data: ClassGrades, path: Path) -> Path:
         writer.writerow(csv_columns(data))
         for student in data.students:
             row = [student]
-            for notebook in sorted({c[0] for c in data.cells}):
+            for notebook in data.notebooks:
                 for cell in (c for c in data.cells if c[0] == notebook):
                     grade = data.grades[student].get((cell[0], cell[1]))
                     row.append("" if grade is None or grade.score is None else f"{grade.score:g}")
-                row.append(f"{sum(g.score or 0.0 for k, g in data.grades[student].items() if k[0] == notebook):g}")
+                row.append(f"{data.notebook_total(student, notebook):g}")
             row += [
                 f"{data.total(student, 'autograded'):g}",
                 f"{data.total(student, 'manual'):g}",
@@ -102,11 +109,11 @@ def summary(data: ClassGrades) -> str:
 
 def grade_table(data: ClassGrades) -> str:
     """Per student: points per notebook and totals, as a text table."""
-    notebooks = sorted({c[0] for c in data.cells})
+    notebooks = data.notebooks
     header = f"{'student':<20}" + "".join(f"{nb[:2]:>6}" for nb in notebooks) + f"{'auto':>7}{'manual':>8}{'total':>7}"
     lines = [header, "-" * len(header)]
     for student in data.students:
-        per_notebook = [sum(g.score or 0.0 for k, g in data.grades[student].items() if k[0] == nb) for nb in notebooks]
+        per_notebook = [data.notebook_total(student, nb) for nb in notebooks]
         lines.append(
             f"{student:<20}"
             + "".join(f"{x:>6g}" for x in per_notebook)

@@ -17,8 +17,8 @@ from pathlib import Path
 from .build import generate_release
 from .config import CELL_TIMEOUT_SECONDS, nbgrader_config
 from .environment import pin_threads, use_this_environment
-from .paths import ASSIGNMENT_ID, COURSE_ID, REFERENCE_PACKAGE_DIR
-from .skeleton import write_skeleton
+from .paths import ASSIGNMENT_ID, COURSE_ID
+from .submissions import TIMESTAMP_FORMAT
 
 
 @dataclass(frozen=True)
@@ -59,11 +59,7 @@ class Workspace:
     def prepare(self) -> None:
         """Stage the sources and record the assignment in the gradebook (keeps existing grades)."""
         self.root.mkdir(parents=True, exist_ok=True)
-        skeleton = self.root / "skeleton" / "gmm_student"
-        if skeleton.exists():
-            shutil.rmtree(skeleton)
-        write_skeleton(REFERENCE_PACKAGE_DIR, skeleton)
-        generate_release(self.root, skeleton, self.db_url, fresh_db=False)
+        generate_release(self.root, self.db_url, fresh_db=False)
 
     def submitted_dir(self, student_id: str) -> Path:
         return self.root / "submitted" / student_id / ASSIGNMENT_ID
@@ -77,7 +73,7 @@ class Workspace:
         if target.exists():
             shutil.rmtree(target)
         shutil.copytree(folder, target, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
-        stamp = (timestamp or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
+        stamp = (timestamp or datetime.now(UTC)).strftime(TIMESTAMP_FORMAT)
         (target / "timestamp.txt").write_text(stamp + "\n")
         return target
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,15 +9,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbgrader.utils import determine_grade, is_grade, is_solution
 
-SINGLE_THREAD_ENV = {
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "VECLIB_MAXIMUM_THREADS": "1",
-    "NUMEXPR_NUM_THREADS": "1",
-    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-    "PYTHONHASHSEED": "0",
-}
+from .environment import kernel_environment
 
 
 @dataclass(frozen=True)
@@ -51,10 +41,7 @@ def execute_notebook(path: Path, cwd: Path | None = None, timeout: int = 120) ->
     thread and a fixed hash seed so that the outputs are reproducible.
     """
     nb = read_notebook(path)
-    env = os.environ.copy()
-    env.update(SINGLE_THREAD_ENV)
-    # The kernel is `python` on PATH: make it this environment's.
-    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    env = kernel_environment()
     client = NotebookClient(
         nb,
         timeout=timeout,

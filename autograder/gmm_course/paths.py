@@ -16,3 +16,8 @@ NBGRADER_CONFIG = AUTOGRADER_DIR / "nbgrader_config.py"
 DEFAULT_WORK_DIR = REPO_ROOT / ".grading"
 ASSIGNMENT_ID = "gmm_em"
 COURSE_ID = "gmm-em-course"
+
+
+def source_notebooks() -> list[Path]:
+    """The course's source notebooks (``NN_name.ipynb``), in course order."""
+    return sorted(SOURCE_NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))

@@ -6,13 +6,13 @@ from pathlib import Path
 
 from .normalise import write_normalised
 from .notebooks import autograded_results, cell_errors, execute_notebook
-from .paths import SOURCE_NOTEBOOKS_DIR
+from .paths import SOURCE_NOTEBOOKS_DIR, source_notebooks
 
 
 def source_notebook_paths(names=None) -> list[Path]:
     """The source notebooks, in course order, or the named ones (names or paths)."""
     if not names:
-        return sorted(SOURCE_NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+        return source_notebooks()
     paths = []
     for name in names:
         path = Path(name)
