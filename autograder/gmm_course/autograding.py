@@ -18,6 +18,8 @@ from pathlib import Path
 
 from .environment import pin_threads
 from .grading import Workspace
+from .pipeline import GradingOptions, SubmissionResult, grade_submission
+from .record import record_submission
 
 STATE_FILE = "grading_state.json"
 
@@ -61,40 +63,103 @@ def imported_students(workspace: Workspace) -> list[str]:
     return sorted(p.name for p in submitted.iterdir() if p.is_dir()) if submitted.exists() else []
 
 
-def autograde_class(
-    workspace: Workspace, students: list[str] | None = None, force: bool = False, progress: bool = True
-) -> list[GradingOutcome]:
-    """Grade the named (default: all imported) students; return one outcome each."""
+def results_dir(root: Path) -> Path:
+    return root / "results"
+
+
+def load_result(root: Path, student: str) -> SubmissionResult | None:
+    path = results_dir(root) / f"{student}.json"
+    return SubmissionResult.from_json(json.loads(path.read_text())) if path.exists() else None
+
+
+def _save_result(root: Path, result: SubmissionResult) -> None:
+    folder = results_dir(root)
+    folder.mkdir(exist_ok=True)
+    temporary = folder / f".{result.student}.tmp"
+    temporary.write_text(json.dumps(result.to_json(), indent=1))
+    os.replace(temporary, folder / f"{result.student}.json")
+
+
+def _grade_one(root: str, student: str, options: GradingOptions) -> SubmissionResult:
+    """What a worker runs (a separate process): grade one student, touch no gradebook."""
     pin_threads()
+    return grade_submission(Path(root), student, options)
+
+
+def autograde_class(
+    workspace: Workspace,
+    students: list[str] | None = None,
+    force: bool = False,
+    progress: bool = True,
+    options: GradingOptions | None = None,
+    jobs: int = 1,
+) -> list[GradingOutcome]:
+    """Grade the named (default: all imported) students; return one outcome each.
+
+    With ``jobs > 1`` students are graded in that many worker processes; this process
+    alone writes the gradebook, the results and the state file, after each student.
+    """
+    pin_threads()
+    options = options or GradingOptions(cell_timeout=workspace.cell_timeout)
     everyone = imported_students(workspace)
     unknown = sorted(set(students or []) - set(everyone))
     if unknown:
         raise ValueError(f"not imported: {', '.join(unknown)} (run `gmm-course import` first)")
     todo = students or everyone
     state = load_state(workspace.root)
-    outcomes = []
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(todo), unit="student", desc="autograde")
+    outcomes: list[GradingOutcome] = []
+    pending: list[tuple[str, str]] = []
     for student in todo:
         fingerprint = submission_hash(workspace.submitted_dir(student))
         previous = state.get(student, {})
         if not force and previous.get("hash") == fingerprint and previous.get("status") == "graded":
             outcomes.append(GradingOutcome(student, "skipped", 0.0))
         else:
-            start = time.perf_counter()
-            result = workspace.autograde(student)
-            seconds = time.perf_counter() - start
-            status = "graded" if result["success"] else "failed"
-            error = "" if result["success"] else (result.get("error") or result.get("log") or "")[-3000:]
-            state[student] = {"hash": fingerprint, "status": status, "seconds": round(seconds, 2)}
-            save_state(workspace.root, state)
-            outcomes.append(GradingOutcome(student, status, seconds, error))
+            pending.append((student, fingerprint))
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(pending), unit="student", desc="autograde")
+
+    def finish(student: str, fingerprint: str, result: SubmissionResult | None, error: str, seconds: float) -> None:
+        if result is not None:
+            record_submission(workspace.database_url, workspace.root, result)
+            _save_result(workspace.root, result)
+        status = "graded" if result is not None else "failed"
+        state[student] = {"hash": fingerprint, "status": status, "seconds": round(seconds, 2)}
+        save_state(workspace.root, state)
+        outcomes.append(GradingOutcome(student, status, seconds, error))
         if bar is not None:
             bar.set_postfix_str(student)
             bar.update()
+
+    if jobs <= 1:
+        for student, fingerprint in pending:
+            start = time.perf_counter()
+            try:
+                result, error = grade_submission(workspace.root, student, options), ""
+            except Exception as failure:  # noqa: BLE001 - one broken submission must not stop the class
+                result, error = None, f"{type(failure).__name__}: {failure}"[-3000:]
+            finish(student, fingerprint, result, error, time.perf_counter() - start)
+    else:
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        started = {}
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = {}
+            for student, fingerprint in pending:
+                futures[pool.submit(_grade_one, str(workspace.root), student, options)] = (student, fingerprint)
+                started[student] = time.perf_counter()
+            for future in as_completed(futures):
+                student, fingerprint = futures[future]
+                try:
+                    result, error = future.result(), ""
+                except Exception as failure:  # noqa: BLE001
+                    result, error = None, f"{type(failure).__name__}: {failure}"[-3000:]
+                seconds = result.seconds.get("total", 0.0) if result else time.perf_counter() - started[student]
+                finish(student, fingerprint, result, error, seconds)
     if bar is not None:
         bar.close()
-    return outcomes
+    order = {s: i for i, s in enumerate(todo)}
+    return sorted(outcomes, key=lambda o: order[o.student])

@@ -1,0 +1,121 @@
+"""The kernel stage: run a sanitised notebook in a jailed kernel, for figures and feedback.
+
+Its test cells hold only the visible checks (the released ones): the hidden tests
+and the reference solution never enter the student's kernel. Its results are not
+scores; they are compared with the clean check's, and a disagreement is flagged.
+A cell that runs too long is interrupted; a kernel that dies is restarted and the
+following cells run in the new kernel; huge outputs are cut.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+from nbclient.util import run_sync
+from traitlets import List, Unicode
+
+from .environment import kernel_environment
+from .sandbox.jail import jail_command
+
+MAX_STREAM_CHARS = 20_000
+MAX_OUTPUTS_PER_CELL = 30
+
+
+class JailedKernelManager(AsyncKernelManager):
+    """Starts the kernel inside the jail whose writable folder is ``own_dir``."""
+
+    own_dir = Unicode()
+    jail_options = List()
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        command = super().format_kernel_cmd(extra_arguments)
+        if not self.own_dir:
+            return command
+        # The kernel talks to us over unix sockets in its own folder: the jail has no network at all.
+        return jail_command(Path(self.own_dir), command, network=False, **dict(self.jail_options))
+
+
+@dataclass(frozen=True)
+class KernelCell:
+    grade_id: str
+    passed: bool
+    reliable: bool  # False after a kernel death or timeout: not compared with the clean check
+
+
+def _cut_outputs(cell) -> None:
+    outputs = cell.get("outputs", [])
+    if len(outputs) > MAX_OUTPUTS_PER_CELL:
+        del outputs[MAX_OUTPUTS_PER_CELL:]
+        outputs.append(nbformat.v4.new_output("stream", name="stderr", text="[more outputs cut by the grader]\n"))
+    for output in outputs:
+        if output.get("output_type") == "stream" and len(output.get("text", "")) > MAX_STREAM_CHARS:
+            output["text"] = output["text"][:MAX_STREAM_CHARS] + "\n[output cut by the grader]\n"
+        if output.get("output_type") == "error":
+            output["traceback"] = output.get("traceback", [])[-3:]
+
+
+def _has_error(cell) -> bool:
+    return any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+
+
+def run_kernel_stage(
+    nb: nbformat.NotebookNode, own_dir: Path, *, cell_timeout: int, use_jail: bool, memory_limit_mb: int
+) -> tuple[nbformat.NotebookNode, list[KernelCell], list[str]]:
+    """Execute ``nb`` with its working folder ``own_dir``; returns it, the test cell results and events."""
+    env = kernel_environment()
+    env.pop("PYTHONPATH", None)
+    env["HOME"] = str(own_dir)
+    km = JailedKernelManager(kernel_name="python3")
+    km.connection_file = str(own_dir / f".kernel-{os.getpid()}.json")
+    km.transport = "ipc"
+    km.ip = str(own_dir / f".kernel-{os.getpid()}-ipc")
+    if use_jail:
+        km.own_dir = str(own_dir)
+        km.jail_options = [("memory_limit_mb", memory_limit_mb)]
+    client = NotebookClient(
+        nb, km=km, timeout=cell_timeout, allow_errors=True, interrupt_on_timeout=True,
+        error_on_timeout={"ename": "CellTimeoutError", "evalue": f"the cell ran longer than {cell_timeout} s",
+                          "traceback": []},
+        resources={"metadata": {"path": str(own_dir)}},
+    )
+    events: list[str] = []
+    results: list[KernelCell] = []
+    reliable = True
+    launch = {"env": env, "cwd": str(own_dir), "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    client.start_new_kernel(**launch)
+    client.start_new_kernel_client()
+    try:
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            try:
+                client.execute_cell(cell, index)
+            except DeadKernelError:
+                cell.outputs.append(nbformat.v4.new_output(
+                    "error", ename="KernelDied", evalue="the kernel died while running this cell", traceback=[]))
+                events.append(f"kernel died in cell {index}; restarted for the following cells")
+                reliable = False
+                run_sync(client.km.shutdown_kernel)(now=True)
+                client.start_new_kernel(**launch)
+                client.start_new_kernel_client()
+            timed_out = any(o.get("ename") == "CellTimeoutError" for o in cell.outputs)
+            if timed_out:
+                events.append(f"cell {index} ran past {cell_timeout} s and was interrupted")
+            _cut_outputs(cell)
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade"):
+                results.append(KernelCell(meta["grade_id"], not _has_error(cell), reliable and not timed_out))
+    finally:
+        try:
+            client._cleanup_kernel()
+        finally:
+            for leftover in own_dir.glob(".kernel-*"):
+                leftover.unlink(missing_ok=True)
+    return nb, results, events

@@ -1,0 +1,211 @@
+"""Grade one submission: sanitise, kernel stage, clean check; the result is plain data.
+
+``grade_submission`` touches only the student's own grading folder
+(``grading/<student>/``) and their ``autograded/<student>/`` folder, and writes nothing
+to the gradebook: :mod:`.record` does that, in the parent process, so that any number
+of submissions can be graded at once (see issue 6) with a single gradebook writer.
+
+Scores come from the clean check alone. Where the kernel stage ran a test cell
+normally and its visible checks came out differently from the clean check's run of
+the same visible checks, the cell is flagged: the student's code behaved differently
+when it could reach the test machinery.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from .config import CELL_TIMEOUT_SECONDS
+from .kernel_stage import run_kernel_stage
+from .paths import ASSIGNMENT_ID
+from .sandbox.jail import DEFAULT_MEMORY_LIMIT_MB, jail_available
+from .sanitise import sanitise
+from .submissions import ImportNote
+
+DEFAULT_BUDGET_SECONDS = 900
+PACKAGE = "gmm_student"
+
+
+@dataclass(frozen=True)
+class GradingOptions:
+    cell_timeout: int = CELL_TIMEOUT_SECONDS
+    budget: float = DEFAULT_BUDGET_SECONDS
+    memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB
+    jail: bool | None = None  # None: use the jail where the machine allows it
+    kernel_stage: bool = True
+
+    def use_jail(self) -> bool:
+        return jail_available() if self.jail is None else self.jail
+
+
+@dataclass
+class CellResult:
+    notebook: str
+    grade_id: str
+    max_points: float
+    score: float
+    message: str
+    outcome: str  # passed, failed, timeout, died, budget
+    kernel_passed: bool | None  # the visible checks in the student's kernel; None if not comparable
+    clean_visible_passed: bool
+    flagged: bool
+
+
+@dataclass
+class SubmissionResult:
+    student: str
+    cells: list[CellResult]
+    notes: list[ImportNote]
+    flags: list[str]
+    events: list[str]
+    isolation: str
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> SubmissionResult:
+        return cls(
+            student=data["student"], cells=[CellResult(**c) for c in data["cells"]],
+            notes=[ImportNote(**n) for n in data["notes"]], flags=data["flags"], events=data["events"],
+            isolation=data["isolation"], seconds=data["seconds"],
+        )
+
+    @property
+    def total(self) -> float:
+        return sum(c.score for c in self.cells)
+
+
+def released_notebooks(root: Path) -> list[Path]:
+    return sorted((root / "release" / ASSIGNMENT_ID).glob("[0-9][0-9]_*.ipynb"))
+
+
+def stage_package(submitted: Path, target: Path, released_package: Path, student: str) -> list[ImportNote]:
+    """Copy the student's gmm_student/*.py into ``target`` (missing modules: the released blank)."""
+    notes: list[ImportNote] = []
+    source = submitted / PACKAGE
+    target.mkdir(parents=True, exist_ok=True)
+    expected = {p.name for p in released_package.glob("*.py")}
+    present = {}
+    if source.is_dir():
+        for path in sorted(source.iterdir()):
+            name = path.name
+            printable = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            if path.is_symlink() or not path.is_file():
+                if path.name != "__pycache__":
+                    notes.append(ImportNote(student, f"{PACKAGE}/{printable}", "not a regular file", "ignored"))
+                continue
+            if not name.isascii() or not name.endswith(".py"):
+                notes.append(ImportNote(student, f"{PACKAGE}/{printable}", "not a Python module", "ignored"))
+                continue
+            present[name] = path
+            if name not in expected:
+                notes.append(ImportNote(student, f"{PACKAGE}/{name}", "extra module", "kept (your code may import it)"))
+    else:
+        notes.append(ImportNote(student, PACKAGE, "package folder missing", "every module is the released blank"))
+    for name in sorted(expected - set(present)):
+        if source.is_dir():
+            notes.append(ImportNote(student, f"{PACKAGE}/{name}", "module missing", "the released blank is used"))
+        shutil.copyfile(released_package / name, target / name)
+    for name, path in present.items():
+        shutil.copyfile(path, target / name)
+    return notes
+
+
+def _fresh(folder: Path) -> Path:
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    return folder
+
+
+def run_clean_check(own_dir: Path, skeleton_parent: Path, notebooks: list[Path], options: GradingOptions,
+                    use_jail: bool) -> dict:
+    out = own_dir.parent / "clean_check.json"
+    command = [
+        sys.executable, "-m", "gmm_course.sandbox.checker", "--own-dir", str(own_dir),
+        "--skeleton-parent", str(skeleton_parent), "--out", str(out), "--cell-timeout", str(options.cell_timeout),
+        "--budget", str(options.budget), "--memory-limit-mb", str(options.memory_limit_mb),
+        "--jail" if use_jail else "--no-jail", *map(str, notebooks),
+    ]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=options.budget + 300)
+    if completed.returncode != 0 or not out.exists():
+        raise RuntimeError(f"the clean check itself failed (exit {completed.returncode}): {completed.stderr[-3000:]}")
+    return json.loads(out.read_text())
+
+
+def grade_submission(root: Path, student: str, options: GradingOptions = GradingOptions()) -> SubmissionResult:
+    """Grade ``submitted/<student>`` of the course folder ``root``; writes ``autograded/<student>``."""
+    started = time.perf_counter()
+    use_jail = options.use_jail()
+    submitted = root / "submitted" / student / ASSIGNMENT_ID
+    release = root / "release" / ASSIGNMENT_ID
+    trusted = root / "source" / ASSIGNMENT_ID  # the staged skeleton and data: ours, never the student's
+    work = _fresh(root / "grading" / student)
+    autograded = _fresh(root / "autograded" / student / ASSIGNMENT_ID)
+    notes: list[ImportNote] = []
+    events: list[str] = []
+    seconds: dict[str, float] = {}
+
+    kernel_dir = work / "kernel"
+    notes += stage_package(submitted, kernel_dir / PACKAGE, trusted / PACKAGE, student)
+    shutil.copytree(trusted / "data", kernel_dir / "data")
+    clean_dir = work / "clean"
+    stage_package(submitted, clean_dir / PACKAGE, trusted / PACKAGE, student)
+
+    kernel_results: dict[tuple[str, str], bool | None] = {}
+    for release_path in released_notebooks(root):
+        sanitised = sanitise(release_path, submitted / release_path.name, student)
+        notes += sanitised.notes
+        nb = sanitised.notebook
+        if options.kernel_stage:
+            t0 = time.perf_counter()
+            nb, cells, kernel_events = run_kernel_stage(
+                nb, kernel_dir, cell_timeout=options.cell_timeout, use_jail=use_jail,
+                memory_limit_mb=options.memory_limit_mb,
+            )
+            seconds[f"kernel {release_path.stem}"] = round(time.perf_counter() - t0, 3)
+            events += [f"{release_path.name}: {e}" for e in kernel_events]
+            for cell in cells:
+                kernel_results[(release_path.stem, cell.grade_id)] = cell.passed if cell.reliable else None
+        nbformat.write(nb, str(autograded / release_path.name))
+    if (submitted / "timestamp.txt").exists():
+        shutil.copyfile(submitted / "timestamp.txt", autograded / "timestamp.txt")
+
+    t0 = time.perf_counter()
+    sources = [trusted / p.name for p in released_notebooks(root)]
+    clean = run_clean_check(clean_dir, trusted, sources, options, use_jail)
+    seconds["clean check"] = round(time.perf_counter() - t0, 3)
+    events += clean["events"]
+    events += [f"the student's code wrote to stderr: {text[:500]}" for text in clean["stderr"][:3]]
+    cells, flags = [], []
+    for notebook, outcome in clean["notebooks"].items():
+        for failure in outcome["setup_failures"]:
+            events.append(f"{notebook}.ipynb: set-up cell {failure['cell']} failed: {failure['message'][:300]}")
+        for cell in outcome["cells"]:
+            kernel = kernel_results.get((notebook, cell["grade_id"]))
+            flagged = kernel is not None and kernel != cell["visible_passed"]
+            if flagged:
+                said = "passed" if kernel else "failed"
+                flags.append(
+                    f"{notebook}.ipynb {cell['grade_id']}: the visible checks {said} in the student's kernel but "
+                    f"{'passed' if cell['visible_passed'] else 'failed'} in the clean check; the clean result counts"
+                )
+            cells.append(CellResult(
+                notebook=notebook, grade_id=cell["grade_id"], max_points=cell["max_points"],
+                score=cell["max_points"] if cell["passed"] else 0.0, message=cell["message"],
+                outcome=cell["outcome"], kernel_passed=kernel, clean_visible_passed=cell["visible_passed"],
+                flagged=flagged,
+            ))
+    shutil.rmtree(work, ignore_errors=True)
+    seconds["total"] = round(time.perf_counter() - started, 3)
+    return SubmissionResult(student, cells, notes, flags, events, clean["isolation"], seconds)
