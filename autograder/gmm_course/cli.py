@@ -112,10 +112,22 @@ def _cmd_import(args) -> int:
 
 
 def _cmd_autograde(args) -> int:
-    from .autograding import autograde_class
+    from .autograding import autograde_class, load_result
+    from .pipeline import GradingOptions
+    from .report import write_report
 
     workspace = _workspace(args)
-    outcomes = autograde_class(workspace, args.students or None, force=args.force, progress=not args.quiet)
+    options = GradingOptions(
+        cell_timeout=args.timeout, budget=args.budget, memory_limit_mb=args.memory_limit, jail=args.jail
+    )
+    outcomes = autograde_class(
+        workspace,
+        args.students or None,
+        force=args.force,
+        progress=not args.quiet,
+        options=options,
+        jobs=args.jobs,
+    )
     for outcome in outcomes:
         if outcome.status == "failed":
             print(f"FAILED {outcome.student}: {outcome.error}")
@@ -127,6 +139,11 @@ def _cmd_autograde(args) -> int:
     )
     if slowest:
         print("slowest: " + ", ".join(f"{o.student} {o.seconds:.1f} s" for o in slowest))
+    results = [r for r in (load_result(workspace.root, o.student) for o in outcomes) if r is not None]
+    report, lines = write_report(workspace.root, results)
+    for line in lines:
+        print(line)
+    print(f"report: {report}")
     return 1 if counts["failed"] else 0
 
 
@@ -198,6 +215,15 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument("students", nargs="*", help="student ids (default: every imported student)")
     command.add_argument("--force", action="store_true", help="re-grade unchanged submissions too")
     command.add_argument("--quiet", action="store_true", help="no progress bar")
+    command.add_argument("--jobs", type=int, default=1, help="students graded at once, one process each (default 1)")
+    command.add_argument("--budget", type=float, default=900.0, help="seconds for one submission's clean check")
+    command.add_argument("--memory-limit", type=int, default=3072, help="MiB of address space for student code")
+    command.add_argument(
+        "--jail",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run student code in the jail (default: wherever the machine allows it)",
+    )
     _add_workspace_options(command)
     command.set_defaults(func=_cmd_autograde)
 

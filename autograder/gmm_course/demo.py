@@ -8,17 +8,19 @@ known mistakes must cost. Exit status 1 if any score is off.
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
 
-from .autograding import autograde_class
+from .autograding import autograde_class, load_result
 from .build import build_release
 from .demo_class import DEMO_CLASS, expected_autograded_score, write_demo_class
 from .export import collect_grades, grade_table, summary, write_csv
 from .feedback import write_feedback
 from .grading import Workspace
 from .paths import ASSIGNMENT_ID, source_notebooks
+from .report import write_report
 from .submissions import import_submissions
 
 DEMO_CELL_TIMEOUT = 20
@@ -50,11 +52,17 @@ def run_demo(args) -> int:
     for note in notes:
         print(f"  NOTE {note}")
 
-    step(f"4/6 autograde (nbgrader, hidden tests, {workspace.cell_timeout} s per cell)")
-    outcomes = autograde_class(workspace)
+    jobs = os.cpu_count() or 1
+    step(f"4/6 autograde ({jobs} at a time; jailed kernel, then the clean check; {workspace.cell_timeout} s per cell)")
+    outcomes = autograde_class(workspace, jobs=jobs)
     failed = [o for o in outcomes if o.status == "failed"]
     for outcome in failed:
         print(f"  FAILED {outcome.student}: {outcome.error}")
+    results = [r for r in (load_result(root, o.student) for o in outcomes) if r is not None]
+    report, lines = write_report(root, results)
+    for line in lines:
+        print(f"  {line}")
+    print(f"  instructor report: {report}")
 
     step("5/6 feedback reports")
     students = [o.student for o in outcomes if o.status == "graded"]

@@ -2,7 +2,7 @@
 
 Stock nbgrader feedback renders the autograded notebook, hidden tests included. This
 report is built from parts instead: the scores from the gradebook, for each failed
-check only its error message (never a traceback, which quotes the code around the
+check only its error message from the clean check (never a traceback, which quotes the code around the
 failure), the *released* version of each test cell (the visible checks, which the
 student already has), the student's written answers and their figures.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+from .autograding import load_result
 from .grading import CellGrade, Workspace
 from .notebooks import read_notebook
 from .paths import ASSIGNMENT_ID
@@ -63,6 +64,8 @@ def _figures(nb) -> list[str]:
 
 def render_student_report(workspace: Workspace, student: str) -> str:
     grades = workspace.grades(student)
+    result = load_result(workspace.root, student)
+    messages = {(c.notebook, c.grade_id): c.message for c in result.cells} if result else {}
     release = workspace.root / "release" / ASSIGNMENT_ID
     autograded = workspace.autograded_dir(student)
     earned = sum(g.score or 0.0 for g in grades)
@@ -97,7 +100,9 @@ def render_student_report(workspace: Workspace, student: str) -> str:
         for grade in nb_grades:
             cell = graded_cells.get(grade.grade_id)
             if grade.kind == "autograded" and grade.score != grade.max_score:
-                message = _error_message(cell) if cell is not None else "The cell was missing from your notebook."
+                message = messages.get((notebook, grade.grade_id)) or (
+                    _error_message(cell) if cell is not None else "The cell was missing from your notebook."
+                )
                 parts.append(f"<h3>{html.escape(grade.grade_id)}: what went wrong</h3>")
                 parts.append(f"<pre class='message'>{html.escape(message or 'The check did not pass.')}</pre>")
                 visible = released.get(grade.grade_id)

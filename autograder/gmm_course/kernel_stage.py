@@ -80,9 +80,16 @@ def run_kernel_stage(
         km.own_dir = str(own_dir)
         km.jail_options = [("memory_limit_mb", memory_limit_mb)]
     client = NotebookClient(
-        nb, km=km, timeout=cell_timeout, allow_errors=True, interrupt_on_timeout=True,
-        error_on_timeout={"ename": "CellTimeoutError", "evalue": f"the cell ran longer than {cell_timeout} s",
-                          "traceback": []},
+        nb,
+        km=km,
+        timeout=cell_timeout,
+        allow_errors=True,
+        interrupt_on_timeout=True,
+        error_on_timeout={
+            "ename": "CellTimeoutError",
+            "evalue": f"the cell ran longer than {cell_timeout} s",
+            "traceback": [],
+        },
         resources={"metadata": {"path": str(own_dir)}},
     )
     events: list[str] = []
@@ -98,8 +105,11 @@ def run_kernel_stage(
             try:
                 client.execute_cell(cell, index)
             except DeadKernelError:
-                cell.outputs.append(nbformat.v4.new_output(
-                    "error", ename="KernelDied", evalue="the kernel died while running this cell", traceback=[]))
+                cell.outputs.append(
+                    nbformat.v4.new_output(
+                        "error", ename="KernelDied", evalue="the kernel died while running this cell", traceback=[]
+                    )
+                )
                 events.append(f"kernel died in cell {index}; restarted for the following cells")
                 reliable = False
                 run_sync(client.km.shutdown_kernel)(now=True)

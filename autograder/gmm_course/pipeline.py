@@ -41,6 +41,7 @@ class GradingOptions:
     memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB
     jail: bool | None = None  # None: use the jail where the machine allows it
     kernel_stage: bool = True
+    notebooks: tuple[str, ...] = ()  # grade only notebooks whose names start with these (default: all)
 
     def use_jail(self) -> bool:
         return jail_available() if self.jail is None else self.jail
@@ -75,9 +76,13 @@ class SubmissionResult:
     @classmethod
     def from_json(cls, data: dict) -> SubmissionResult:
         return cls(
-            student=data["student"], cells=[CellResult(**c) for c in data["cells"]],
-            notes=[ImportNote(**n) for n in data["notes"]], flags=data["flags"], events=data["events"],
-            isolation=data["isolation"], seconds=data["seconds"],
+            student=data["student"],
+            cells=[CellResult(**c) for c in data["cells"]],
+            notes=[ImportNote(**n) for n in data["notes"]],
+            flags=data["flags"],
+            events=data["events"],
+            isolation=data["isolation"],
+            seconds=data["seconds"],
         )
 
     @property
@@ -85,8 +90,9 @@ class SubmissionResult:
         return sum(c.score for c in self.cells)
 
 
-def released_notebooks(root: Path) -> list[Path]:
-    return sorted((root / "release" / ASSIGNMENT_ID).glob("[0-9][0-9]_*.ipynb"))
+def released_notebooks(root: Path, only: tuple[str, ...] = ()) -> list[Path]:
+    found = sorted((root / "release" / ASSIGNMENT_ID).glob("[0-9][0-9]_*.ipynb"))
+    return [p for p in found if not only or p.name.startswith(only)]
 
 
 def stage_package(submitted: Path, target: Path, released_package: Path, student: str) -> list[ImportNote]:
@@ -128,14 +134,28 @@ def _fresh(folder: Path) -> Path:
     return folder
 
 
-def run_clean_check(own_dir: Path, skeleton_parent: Path, notebooks: list[Path], options: GradingOptions,
-                    use_jail: bool) -> dict:
+def run_clean_check(
+    own_dir: Path, skeleton_parent: Path, notebooks: list[Path], options: GradingOptions, use_jail: bool
+) -> dict:
     out = own_dir.parent / "clean_check.json"
     command = [
-        sys.executable, "-m", "gmm_course.sandbox.checker", "--own-dir", str(own_dir),
-        "--skeleton-parent", str(skeleton_parent), "--out", str(out), "--cell-timeout", str(options.cell_timeout),
-        "--budget", str(options.budget), "--memory-limit-mb", str(options.memory_limit_mb),
-        "--jail" if use_jail else "--no-jail", *map(str, notebooks),
+        sys.executable,
+        "-m",
+        "gmm_course.sandbox.checker",
+        "--own-dir",
+        str(own_dir),
+        "--skeleton-parent",
+        str(skeleton_parent),
+        "--out",
+        str(out),
+        "--cell-timeout",
+        str(options.cell_timeout),
+        "--budget",
+        str(options.budget),
+        "--memory-limit-mb",
+        str(options.memory_limit_mb),
+        "--jail" if use_jail else "--no-jail",
+        *map(str, notebooks),
     ]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=options.budget + 300)
     if completed.returncode != 0 or not out.exists():
@@ -148,7 +168,6 @@ def grade_submission(root: Path, student: str, options: GradingOptions = Grading
     started = time.perf_counter()
     use_jail = options.use_jail()
     submitted = root / "submitted" / student / ASSIGNMENT_ID
-    release = root / "release" / ASSIGNMENT_ID
     trusted = root / "source" / ASSIGNMENT_ID  # the staged skeleton and data: ours, never the student's
     work = _fresh(root / "grading" / student)
     autograded = _fresh(root / "autograded" / student / ASSIGNMENT_ID)
@@ -163,14 +182,17 @@ def grade_submission(root: Path, student: str, options: GradingOptions = Grading
     stage_package(submitted, clean_dir / PACKAGE, trusted / PACKAGE, student)
 
     kernel_results: dict[tuple[str, str], bool | None] = {}
-    for release_path in released_notebooks(root):
+    for release_path in released_notebooks(root, options.notebooks):
         sanitised = sanitise(release_path, submitted / release_path.name, student)
         notes += sanitised.notes
         nb = sanitised.notebook
         if options.kernel_stage:
             t0 = time.perf_counter()
             nb, cells, kernel_events = run_kernel_stage(
-                nb, kernel_dir, cell_timeout=options.cell_timeout, use_jail=use_jail,
+                nb,
+                kernel_dir,
+                cell_timeout=options.cell_timeout,
+                use_jail=use_jail,
                 memory_limit_mb=options.memory_limit_mb,
             )
             seconds[f"kernel {release_path.stem}"] = round(time.perf_counter() - t0, 3)
@@ -182,7 +204,7 @@ def grade_submission(root: Path, student: str, options: GradingOptions = Grading
         shutil.copyfile(submitted / "timestamp.txt", autograded / "timestamp.txt")
 
     t0 = time.perf_counter()
-    sources = [trusted / p.name for p in released_notebooks(root)]
+    sources = [trusted / p.name for p in released_notebooks(root, options.notebooks)]
     clean = run_clean_check(clean_dir, trusted, sources, options, use_jail)
     seconds["clean check"] = round(time.perf_counter() - t0, 3)
     events += clean["events"]
@@ -200,12 +222,19 @@ def grade_submission(root: Path, student: str, options: GradingOptions = Grading
                     f"{notebook}.ipynb {cell['grade_id']}: the visible checks {said} in the student's kernel but "
                     f"{'passed' if cell['visible_passed'] else 'failed'} in the clean check; the clean result counts"
                 )
-            cells.append(CellResult(
-                notebook=notebook, grade_id=cell["grade_id"], max_points=cell["max_points"],
-                score=cell["max_points"] if cell["passed"] else 0.0, message=cell["message"],
-                outcome=cell["outcome"], kernel_passed=kernel, clean_visible_passed=cell["visible_passed"],
-                flagged=flagged,
-            ))
+            cells.append(
+                CellResult(
+                    notebook=notebook,
+                    grade_id=cell["grade_id"],
+                    max_points=cell["max_points"],
+                    score=cell["max_points"] if cell["passed"] else 0.0,
+                    message=cell["message"],
+                    outcome=cell["outcome"],
+                    kernel_passed=kernel,
+                    clean_visible_passed=cell["visible_passed"],
+                    flagged=flagged,
+                )
+            )
     shutil.rmtree(work, ignore_errors=True)
     seconds["total"] = round(time.perf_counter() - started, 3)
     return SubmissionResult(student, cells, notes, flags, events, clean["isolation"], seconds)

@@ -8,6 +8,7 @@ instructor already gave is kept, and the cell is marked for review, as nbgrader 
 
 from __future__ import annotations
 
+import warnings
 from datetime import datetime
 from pathlib import Path
 
@@ -38,7 +39,10 @@ def record_submission(db_url: str, root: Path, result: SubmissionResult) -> None
         gradebook.update_or_create_student(result.student)
         timestamp = _timestamp(autograded)
         kwargs = {"timestamp": timestamp} if timestamp else {}
-        gradebook.update_or_create_submission(ASSIGNMENT_ID, result.student, **kwargs)
+        with warnings.catch_warnings():
+            # nbgrader's add_submission trips a harmless SQLAlchemy autoflush warning
+            warnings.simplefilter("ignore")
+            gradebook.update_or_create_submission(ASSIGNMENT_ID, result.student, **kwargs)
         for notebook in sorted(autograded.glob("*.ipynb")):
             nb = nbformat.read(str(notebook), as_version=4)
             for cell in nb.cells:

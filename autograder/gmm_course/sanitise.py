@@ -82,8 +82,11 @@ def sanitise(release_path: Path, student_path: Path, student: str) -> SanitisedN
             elif any(_text(c) != cell.source for _, c in found):
                 notes.append(ImportNote(student, where, f"locked cell {grade_id} edited", "restored from the release"))
             if len(found) > 1:
-                notes.append(ImportNote(student, where, f"cell {grade_id} appears {len(found)} times",
-                                        "graded once, as released"))
+                notes.append(
+                    ImportNote(
+                        student, where, f"cell {grade_id} appears {len(found)} times", "graded once, as released"
+                    )
+                )
             positions += [i for i, _ in found[:1]]
             continue
         if not found:
@@ -92,17 +95,23 @@ def sanitise(release_path: Path, student_path: Path, student: str) -> SanitisedN
         index, answer = found[0]
         positions.append(index)
         if len(found) > 1:
-            notes.append(ImportNote(student, where, f"answer cell {grade_id} appears {len(found)} times",
-                                    "the first copy is graded"))
+            notes.append(
+                ImportNote(
+                    student, where, f"answer cell {grade_id} appears {len(found)} times", "the first copy is graded"
+                )
+            )
         if answer.get("cell_type") != cell.cell_type:
-            notes.append(ImportNote(student, where, f"answer cell {grade_id} changed to a {answer.get('cell_type')} cell",
-                                    "its text is graded as a markdown answer"))
+            problem = f"answer cell {grade_id} changed to a {answer.get('cell_type')} cell"
+            notes.append(ImportNote(student, where, problem, "its text is graded as a markdown answer"))
         cell.source = _text(answer)
     if positions != sorted(positions):
         notes.append(ImportNote(student, where, "cells moved out of order", "graded in the released order"))
     known = set(order)
-    extra = sum(1 for c in student_cells if _grade_id(c) not in known and c.get("cell_type") == "code"
-                and not c.get("metadata", {}).get("nbgrader"))
+    extra = sum(
+        1
+        for c in student_cells
+        if _grade_id(c) not in known and c.get("cell_type") == "code" and not c.get("metadata", {}).get("nbgrader")
+    )
     if extra:
         notes.append(ImportNote(student, where, f"{extra} code cell(s) added", "not run (only released code runs)"))
     unknown = sorted({gid for gid in by_id if gid not in known})
