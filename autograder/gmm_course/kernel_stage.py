@@ -9,6 +9,7 @@ following cells run in the new kernel; huge outputs are cut.
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 from dataclasses import dataclass
@@ -22,10 +23,11 @@ from nbclient.util import run_sync
 from traitlets import List, Unicode
 
 from .environment import kernel_environment
-from .sandbox.jail import jail_command
+from .sandbox.jail import die_with_parent, jail_command
 
 MAX_STREAM_CHARS = 20_000
 MAX_OUTPUTS_PER_CELL = 30
+_KERNEL_NUMBERS = itertools.count()
 
 
 class JailedKernelManager(AsyncKernelManager):
@@ -65,6 +67,30 @@ def _has_error(cell) -> bool:
     return any(o.get("output_type") == "error" for o in cell.get("outputs", []))
 
 
+def _kernel_manager(own_dir: Path, use_jail: bool, memory_limit_mb: int) -> JailedKernelManager:
+    km = JailedKernelManager(kernel_name="python3")
+    tag = f"{os.getpid()}-{next(_KERNEL_NUMBERS)}"
+    km.connection_file = str(own_dir / f".kernel-{tag}.json")
+    km.transport = "ipc"  # unix sockets in the kernel's own folder: no network needed
+    km.ip = str(own_dir / f".kernel-{tag}-ipc")
+    if use_jail:
+        km.own_dir = str(own_dir)
+        km.jail_options = [("memory_limit_mb", memory_limit_mb)]
+    return km
+
+
+def _restart(client: NotebookClient, own_dir: Path, use_jail: bool, memory_limit_mb: int, launch: dict) -> None:
+    """A new kernel (fresh manager and sockets) after the old one died."""
+    old = client.km
+    try:
+        client.kc.stop_channels()
+    finally:
+        run_sync(old.shutdown_kernel)(now=True)
+    client.km = _kernel_manager(own_dir, use_jail, memory_limit_mb)
+    client.start_new_kernel(**launch)
+    client.start_new_kernel_client()
+
+
 def run_kernel_stage(
     nb: nbformat.NotebookNode, own_dir: Path, *, cell_timeout: int, use_jail: bool, memory_limit_mb: int
 ) -> tuple[nbformat.NotebookNode, list[KernelCell], list[str]]:
@@ -72,13 +98,9 @@ def run_kernel_stage(
     env = kernel_environment()
     env.pop("PYTHONPATH", None)
     env["HOME"] = str(own_dir)
-    km = JailedKernelManager(kernel_name="python3")
-    km.connection_file = str(own_dir / f".kernel-{os.getpid()}.json")
-    km.transport = "ipc"
-    km.ip = str(own_dir / f".kernel-{os.getpid()}-ipc")
-    if use_jail:
-        km.own_dir = str(own_dir)
-        km.jail_options = [("memory_limit_mb", memory_limit_mb)]
+    env["TMPDIR"] = str(own_dir / ".tmp")
+    (own_dir / ".tmp").mkdir(exist_ok=True)
+    km = _kernel_manager(own_dir, use_jail, memory_limit_mb)
     client = NotebookClient(
         nb,
         km=km,
@@ -95,7 +117,13 @@ def run_kernel_stage(
     events: list[str] = []
     results: list[KernelCell] = []
     reliable = True
-    launch = {"env": env, "cwd": str(own_dir), "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    launch = {
+        "env": env,
+        "cwd": str(own_dir),
+        "stdout": subprocess.DEVNULL,
+        "stderr": subprocess.DEVNULL,
+        "preexec_fn": die_with_parent,
+    }
     client.start_new_kernel(**launch)
     client.start_new_kernel_client()
     try:
@@ -112,9 +140,11 @@ def run_kernel_stage(
                 )
                 events.append(f"kernel died in cell {index}; restarted for the following cells")
                 reliable = False
-                run_sync(client.km.shutdown_kernel)(now=True)
-                client.start_new_kernel(**launch)
-                client.start_new_kernel_client()
+                try:
+                    _restart(client, own_dir, use_jail, memory_limit_mb, launch)
+                except Exception as error:  # noqa: BLE001 - the kernel stage only informs; stop it here
+                    events.append(f"could not restart the kernel ({error}); the rest of the notebook was not run")
+                    break
             timed_out = any(o.get("ename") == "CellTimeoutError" for o in cell.outputs)
             if timed_out:
                 events.append(f"cell {index} ran past {cell_timeout} s and was interrupted")
@@ -124,7 +154,9 @@ def run_kernel_stage(
                 results.append(KernelCell(meta["grade_id"], not _has_error(cell), reliable and not timed_out))
     finally:
         try:
-            client._cleanup_kernel()
+            run_sync(client.km.shutdown_kernel)(now=True)
+        except Exception:  # noqa: BLE001, S110 - already gone
+            pass
         finally:
             for leftover in own_dir.glob(".kernel-*"):
                 leftover.unlink(missing_ok=True)

@@ -26,7 +26,7 @@ import nbformat
 from .config import CELL_TIMEOUT_SECONDS
 from .kernel_stage import run_kernel_stage
 from .paths import ASSIGNMENT_ID
-from .sandbox.jail import DEFAULT_MEMORY_LIMIT_MB, jail_available
+from .sandbox.jail import DEFAULT_MEMORY_LIMIT_MB, die_with_parent, jail_available
 from .sanitise import sanitise
 from .submissions import ImportNote
 
@@ -157,7 +157,9 @@ def run_clean_check(
         "--jail" if use_jail else "--no-jail",
         *map(str, notebooks),
     ]
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=options.budget + 300)
+    completed = subprocess.run(
+        command, capture_output=True, text=True, timeout=options.budget + 300, preexec_fn=die_with_parent
+    )
     if completed.returncode != 0 or not out.exists():
         raise RuntimeError(f"the clean check itself failed (exit {completed.returncode}): {completed.stderr[-3000:]}")
     return json.loads(out.read_text())
@@ -165,11 +167,18 @@ def run_clean_check(
 
 def grade_submission(root: Path, student: str, options: GradingOptions = GradingOptions()) -> SubmissionResult:
     """Grade ``submitted/<student>`` of the course folder ``root``; writes ``autograded/<student>``."""
+    work = _fresh(root / "grading" / student)
+    try:
+        return _grade(root, student, options, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _grade(root: Path, student: str, options: GradingOptions, work: Path) -> SubmissionResult:
     started = time.perf_counter()
     use_jail = options.use_jail()
     submitted = root / "submitted" / student / ASSIGNMENT_ID
     trusted = root / "source" / ASSIGNMENT_ID  # the staged skeleton and data: ours, never the student's
-    work = _fresh(root / "grading" / student)
     autograded = _fresh(root / "autograded" / student / ASSIGNMENT_ID)
     notes: list[ImportNote] = []
     events: list[str] = []
@@ -188,13 +197,16 @@ def grade_submission(root: Path, student: str, options: GradingOptions = Grading
         nb = sanitised.notebook
         if options.kernel_stage:
             t0 = time.perf_counter()
-            nb, cells, kernel_events = run_kernel_stage(
-                nb,
-                kernel_dir,
-                cell_timeout=options.cell_timeout,
-                use_jail=use_jail,
-                memory_limit_mb=options.memory_limit_mb,
-            )
+            try:
+                nb, cells, kernel_events = run_kernel_stage(
+                    nb,
+                    kernel_dir,
+                    cell_timeout=options.cell_timeout,
+                    use_jail=use_jail,
+                    memory_limit_mb=options.memory_limit_mb,
+                )
+            except Exception as error:  # noqa: BLE001 - the kernel stage informs; the clean check still grades
+                cells, kernel_events = [], [f"the kernel stage stopped ({type(error).__name__}: {error})"]
             seconds[f"kernel {release_path.stem}"] = round(time.perf_counter() - t0, 3)
             events += [f"{release_path.name}: {e}" for e in kernel_events]
             for cell in cells:
@@ -235,6 +247,5 @@ def grade_submission(root: Path, student: str, options: GradingOptions = Grading
                     flagged=flagged,
                 )
             )
-    shutil.rmtree(work, ignore_errors=True)
     seconds["total"] = round(time.perf_counter() - started, 3)
     return SubmissionResult(student, cells, notes, flags, events, clean["isolation"], seconds)

@@ -1,9 +1,9 @@
 """Run student code in a jail: a private, read-only view of the machine.
 
 Inside the jail a process sees only the operating system, the Python installation
-and this project's virtual environment (all read-only), a private ``/tmp``, a private
-``/proc`` and one writable folder of its own. The repository (reference solution,
-source notebooks, hidden tests), the gradebook and every other student's files are
+and this project's virtual environment (all read-only), a private ``/proc`` and one
+writable folder of its own (``TMPDIR`` should point inside it: ``/tmp`` is read-only).
+The repository (reference solution, source notebooks, hidden tests), the gradebook and every other student's files are
 simply not there. It has no network (only with ``network=False``: a kernel talks to
 its client over loopback TCP), no capabilities, a memory limit and a file-size limit.
 
@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 DEFAULT_MEMORY_LIMIT_MB = 3072
@@ -46,11 +47,13 @@ mount -t tmpfs -o size=256m,mode=1777 tmpfs "$root/tmp"
 mount -t proc proc "$root/proc"
 mkdir -p "$root$own"
 mount --bind "$own" "$root$own"
+mkdir "$root/.old"
+# Only the own folder stays writable: the new root and /tmp become read-only.
+mount -o remount,ro "$root/tmp"
+mount -o remount,ro "$root"
 cd "$root"
-mkdir .old
 pivot_root . .old
 umount -l /.old
-rmdir /.old
 cd "$own"
 ulimit -v "$mem"
 ulimit -f "$fsize"
@@ -102,17 +105,29 @@ def jail_available() -> bool:
     """True if this machine lets an unprivileged process build the jail (probed once)."""
     if shutil.which("unshare") is None or shutil.which("setpriv") is None:
         return False
-    probe = Path(os.environ.get("TMPDIR", "/tmp"))
-    try:
-        result = subprocess.run(
-            jail_command(probe, ["/bin/sh", "-c", "test ! -e /proc/1/root/work || true; echo ok"]),
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
+    with tempfile.TemporaryDirectory(prefix="gmm-jail-probe-") as probe:
+        try:
+            result = subprocess.run(
+                jail_command(Path(probe), ["/bin/sh", "-c", "echo ok"]), capture_output=True, text=True, timeout=30
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return False
     return result.returncode == 0 and result.stdout.strip() == "ok"
+
+
+def die_with_parent() -> None:
+    """``preexec_fn``: the child is killed when the process that started it dies (Linux).
+
+    A grader killed mid-class (Ctrl-C, SIGKILL, a lost Dask worker) must not leave
+    student code running: the jail's ``unshare`` gets SIGKILL, and ``--kill-child``
+    passes it on to everything inside.
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):
+        pass
 
 
 def maybe_jailed(own_dir: Path, command: list[str], *, use_jail: bool, **options) -> list[str]:

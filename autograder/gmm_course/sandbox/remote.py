@@ -25,7 +25,7 @@ from pathlib import Path
 
 from ..environment import SINGLE_THREAD_ENV
 from . import wire
-from .jail import maybe_jailed
+from .jail import die_with_parent, maybe_jailed
 
 STDERR_KEEP_BYTES = 16_000
 MAX_PROCESS_STARTS = 60
@@ -84,10 +84,12 @@ class StudentProcess:
         shutil.copyfile(Path(wire.__file__), server)
         ours, theirs = socket.socketpair()
         command = [sys.executable, "-I", "-S", str(server), str(theirs.fileno()), str(own_dir), *site.getsitepackages()]
+        (own_dir / ".tmp").mkdir(exist_ok=True)
         env = {
             "PATH": "/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             "HOME": str(own_dir),
             "LANG": "C.UTF-8",
+            "TMPDIR": str(own_dir / ".tmp"),
             **SINGLE_THREAD_ENV,
             "MPLBACKEND": "Agg",
         }
@@ -100,6 +102,7 @@ class StudentProcess:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         theirs.close()
         self.sock = ours
