@@ -6,7 +6,6 @@ import json
 import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,28 +19,9 @@ from gmm_course.feedback import write_feedback
 from gmm_course.grading import Workspace
 from gmm_course.paths import COURSE_DIR, SOURCE_NOTEBOOKS_DIR
 
-from .conftest import REPO
+from .conftest import CLI, REPO, gmm_course
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("autograder")]
-CLI = [sys.executable, "-m", "gmm_course.cli"]
-
-
-def gmm_course(*args, check=True, **kwargs):
-    run = subprocess.run([*CLI, *args], cwd=REPO, capture_output=True, text=True, **kwargs)
-    if check and run.returncode != 0:
-        raise AssertionError(f"gmm-course {' '.join(args)} exited {run.returncode}:\n{run.stdout}\n{run.stderr}")
-    return run
-
-
-@pytest.fixture(scope="module")
-def graded_class(tmp_path_factory):
-    """The demo class imported and autograded once through the CLI (as an instructor would)."""
-    root = tmp_path_factory.mktemp("grading")
-    work = root / "course"
-    lms = write_demo_class(root / "lms")
-    gmm_course("import", str(lms), "--work-dir", str(work))
-    gmm_course("autograde", "--work-dir", str(work), "--timeout", "20", "--quiet")
-    return Workspace(work)
 
 
 def _autograded_scores(workspace):
@@ -119,7 +99,7 @@ def test_interrupted_grading_resumes_and_loses_nothing(graded_class, tmp_path):
     lms = write_demo_class(tmp_path / "lms", [s for s in DEMO_CLASS if s.name in ("ada_correct", "cleo_mistakes")])
     gmm_course("import", str(lms), "--work-dir", str(work))
     process = subprocess.Popen(
-        [*CLI, "autograde", "--work-dir", str(work), "--quiet"],
+        [*CLI, "autograde", "--work-dir", str(work), "--quiet", "--jobs", "1"],
         cwd=REPO,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

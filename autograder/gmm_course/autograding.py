@@ -16,9 +16,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import runners
 from .environment import pin_threads
 from .grading import Workspace
-from .pipeline import GradingOptions, SubmissionResult, grade_submission
+from .pipeline import GradingOptions, SubmissionResult
 from .record import record_submission
 
 STATE_FILE = "grading_state.json"
@@ -30,6 +31,7 @@ class GradingOutcome:
     status: str  # "graded", "skipped" (unchanged since last graded) or "failed"
     seconds: float
     error: str = ""
+    record_seconds: float = 0.0  # writing the gradebook and the result file, in this process
 
 
 def submission_hash(folder: Path) -> str:
@@ -80,12 +82,6 @@ def _save_result(root: Path, result: SubmissionResult) -> None:
     os.replace(temporary, folder / f"{result.student}.json")
 
 
-def _grade_one(root: str, student: str, options: GradingOptions) -> SubmissionResult:
-    """What a worker runs (a separate process): grade one student, touch no gradebook."""
-    pin_threads()
-    return grade_submission(Path(root), student, options)
-
-
 def autograde_class(
     workspace: Workspace,
     students: list[str] | None = None,
@@ -93,11 +89,13 @@ def autograde_class(
     progress: bool = True,
     options: GradingOptions | None = None,
     jobs: int = 1,
+    scheduler: str | None = None,
 ) -> list[GradingOutcome]:
-    """Grade the named (default: all imported) students; return one outcome each.
+    """Grade the named (default: all imported) students; return one outcome each, in the class's order.
 
-    With ``jobs > 1`` students are graded in that many worker processes; this process
-    alone writes the gradebook, the results and the state file, after each student.
+    Where they are graded: in this process (``jobs == 1``), in ``jobs`` local worker processes, or, given a
+    ``scheduler`` address, on that Dask cluster. Wherever it is, this process alone writes the gradebook, the
+    results and the state file, after each student, so the grades are the same every way.
     """
     pin_threads()
     options = options or GradingOptions(cell_timeout=workspace.cell_timeout)
@@ -108,58 +106,44 @@ def autograde_class(
     todo = students or everyone
     state = load_state(workspace.root)
     outcomes: list[GradingOutcome] = []
-    pending: list[tuple[str, str]] = []
+    fingerprints: dict[str, str] = {}
     for student in todo:
         fingerprint = submission_hash(workspace.submitted_dir(student))
         previous = state.get(student, {})
         if not force and previous.get("hash") == fingerprint and previous.get("status") == "graded":
             outcomes.append(GradingOutcome(student, "skipped", 0.0))
         else:
-            pending.append((student, fingerprint))
+            fingerprints[student] = fingerprint
+    pending = list(fingerprints)
+    if scheduler:
+        graded = runners.on_dask_cluster(workspace.root, pending, options, scheduler)
+    elif jobs > 1 and len(pending) > 1:
+        graded = runners.in_local_processes(workspace.root, pending, options, jobs)
+    else:
+        graded = runners.in_this_process(workspace.root, pending, options)
     bar = None
-    if progress:
+    if progress and pending:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(pending), unit="student", desc="autograde")
-
-    def finish(student: str, fingerprint: str, result: SubmissionResult | None, error: str, seconds: float) -> None:
-        if result is not None:
-            record_submission(workspace.database_url, workspace.root, result)
-            _save_result(workspace.root, result)
-        status = "graded" if result is not None else "failed"
-        state[student] = {"hash": fingerprint, "status": status, "seconds": round(seconds, 2)}
-        save_state(workspace.root, state)
-        outcomes.append(GradingOutcome(student, status, seconds, error))
+        bar = tqdm(total=len(pending), unit="student", desc="autograde")  # its rate gives the time left
+    try:
+        for done in graded:
+            clock = time.perf_counter()
+            if done.result is not None:
+                record_submission(workspace.database_url, workspace.root, done.result)
+                _save_result(workspace.root, done.result)
+            status = "graded" if done.result is not None else "failed"
+            entry = {"hash": fingerprints[done.student], "status": status, "seconds": round(done.seconds, 2)}
+            state[done.student] = entry
+            save_state(workspace.root, state)
+            recording = time.perf_counter() - clock
+            outcomes.append(GradingOutcome(done.student, status, done.seconds, done.error, recording))
+            if bar is not None:
+                bar.set_postfix_str(done.student)
+                bar.update()
+    finally:
+        graded.close()  # on Ctrl-C: stop the workers (what is recorded so far stays)
         if bar is not None:
-            bar.set_postfix_str(student)
-            bar.update()
-
-    if jobs <= 1:
-        for student, fingerprint in pending:
-            start = time.perf_counter()
-            try:
-                result, error = grade_submission(workspace.root, student, options), ""
-            except Exception as failure:  # noqa: BLE001 - one broken submission must not stop the class
-                result, error = None, f"{type(failure).__name__}: {failure}"[-3000:]
-            finish(student, fingerprint, result, error, time.perf_counter() - start)
-    else:
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        started = {}
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = {}
-            for student, fingerprint in pending:
-                futures[pool.submit(_grade_one, str(workspace.root), student, options)] = (student, fingerprint)
-                started[student] = time.perf_counter()
-            for future in as_completed(futures):
-                student, fingerprint = futures[future]
-                try:
-                    result, error = future.result(), ""
-                except Exception as failure:  # noqa: BLE001
-                    result, error = None, f"{type(failure).__name__}: {failure}"[-3000:]
-                seconds = result.seconds.get("total", 0.0) if result else time.perf_counter() - started[student]
-                finish(student, fingerprint, result, error, seconds)
-    if bar is not None:
-        bar.close()
+            bar.close()
     order = {s: i for i, s in enumerate(todo)}
     return sorted(outcomes, key=lambda o: order[o.student])

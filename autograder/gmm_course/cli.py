@@ -7,6 +7,7 @@ with a SQLite gradebook inside it, unless ``--db`` names another database.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -126,7 +127,8 @@ def _cmd_autograde(args) -> int:
         force=args.force,
         progress=not args.quiet,
         options=options,
-        jobs=args.jobs,
+        jobs=args.jobs or os.cpu_count() or 1,
+        scheduler=args.scheduler,
     )
     for outcome in outcomes:
         if outcome.status == "failed":
@@ -215,7 +217,16 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument("students", nargs="*", help="student ids (default: every imported student)")
     command.add_argument("--force", action="store_true", help="re-grade unchanged submissions too")
     command.add_argument("--quiet", action="store_true", help="no progress bar")
-    command.add_argument("--jobs", type=int, default=1, help="students graded at once, one process each (default 1)")
+    where = command.add_mutually_exclusive_group()
+    where.add_argument(
+        "--jobs", type=int, default=None, help="students graded at once here, one process each (default: all cores)"
+    )
+    where.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="grade on this Dask cluster (e.g. tcp://10.0.0.5:8786); workers need this course folder at the same path",
+    )
     command.add_argument("--budget", type=float, default=900.0, help="seconds for one submission's clean check")
     command.add_argument("--memory-limit", type=int, default=3072, help="MiB of address space for student code")
     command.add_argument(

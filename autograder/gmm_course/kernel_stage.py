@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import os
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,15 @@ class JailedKernelManager(AsyncKernelManager):
             return command
         # The kernel talks to us over unix sockets in its own folder: the jail has no network at all.
         return jail_command(Path(self.own_dir), command, network=False, **dict(self.jail_options))
+
+
+@dataclass
+class KernelTimings:
+    """Wall-clock seconds of one notebook's kernel stage: what is overhead and what is the notebook's own code."""
+
+    start: float = 0.0  # starting kernels (the first, and any restart) and their clients
+    cells: float = 0.0  # running the notebook's code cells
+    stop: float = 0.0  # shutting the kernel down
 
 
 @dataclass(frozen=True)
@@ -79,13 +89,27 @@ def _kernel_manager(own_dir: Path, use_jail: bool, memory_limit_mb: int) -> Jail
     return km
 
 
+def _close(client: NotebookClient) -> None:
+    """Stop the client's channels, then the kernel, and free their zmq contexts.
+
+    The channels must be stopped: each runs a thread holding a socket, and when the zmq context of a socket
+    that is still open is garbage-collected, its ``term()`` blocks the collecting thread forever (seen here:
+    the grader hung in ``Context.__del__`` some kernels later, once per-kernel heartbeat threads had piled up).
+    """
+    try:
+        if client.kc is not None:
+            client.kc.stop_channels()  # joins the channel threads, destroys the client's context
+            client.kc = None
+    finally:
+        try:
+            run_sync(client.km.shutdown_kernel)(now=True)  # also closes the manager's sockets and context
+        except Exception:  # noqa: BLE001, S110 - already gone
+            pass
+
+
 def _restart(client: NotebookClient, own_dir: Path, use_jail: bool, memory_limit_mb: int, launch: dict) -> None:
     """A new kernel (fresh manager and sockets) after the old one died."""
-    old = client.km
-    try:
-        client.kc.stop_channels()
-    finally:
-        run_sync(old.shutdown_kernel)(now=True)
+    _close(client)
     client.km = _kernel_manager(own_dir, use_jail, memory_limit_mb)
     client.start_new_kernel(**launch)
     client.start_new_kernel_client()
@@ -93,8 +117,8 @@ def _restart(client: NotebookClient, own_dir: Path, use_jail: bool, memory_limit
 
 def run_kernel_stage(
     nb: nbformat.NotebookNode, own_dir: Path, *, cell_timeout: int, use_jail: bool, memory_limit_mb: int
-) -> tuple[nbformat.NotebookNode, list[KernelCell], list[str]]:
-    """Execute ``nb`` with its working folder ``own_dir``; returns it, the test cell results and events."""
+) -> tuple[nbformat.NotebookNode, list[KernelCell], list[str], KernelTimings]:
+    """Execute ``nb`` with its working folder ``own_dir``; returns it, the test cell results, events and timings."""
     env = kernel_environment()
     env.pop("PYTHONPATH", None)
     env["HOME"] = str(own_dir)
@@ -124,12 +148,16 @@ def run_kernel_stage(
         "stderr": subprocess.DEVNULL,
         "preexec_fn": die_with_parent,
     }
+    timings = KernelTimings()
+    clock = time.perf_counter()
     client.start_new_kernel(**launch)
     client.start_new_kernel_client()
+    timings.start += time.perf_counter() - clock
     try:
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
+            clock = time.perf_counter()
             try:
                 client.execute_cell(cell, index)
             except DeadKernelError:
@@ -140,11 +168,17 @@ def run_kernel_stage(
                 )
                 events.append(f"kernel died in cell {index}; restarted for the following cells")
                 reliable = False
+                timings.cells += time.perf_counter() - clock
+                clock = time.perf_counter()
                 try:
                     _restart(client, own_dir, use_jail, memory_limit_mb, launch)
                 except Exception as error:  # noqa: BLE001 - the kernel stage only informs; stop it here
                     events.append(f"could not restart the kernel ({error}); the rest of the notebook was not run")
                     break
+                finally:
+                    timings.start += time.perf_counter() - clock
+            else:
+                timings.cells += time.perf_counter() - clock
             timed_out = any(o.get("ename") == "CellTimeoutError" for o in cell.outputs)
             if timed_out:
                 events.append(f"cell {index} ran past {cell_timeout} s and was interrupted")
@@ -153,11 +187,11 @@ def run_kernel_stage(
             if meta.get("grade"):
                 results.append(KernelCell(meta["grade_id"], not _has_error(cell), reliable and not timed_out))
     finally:
+        clock = time.perf_counter()
         try:
-            run_sync(client.km.shutdown_kernel)(now=True)
-        except Exception:  # noqa: BLE001, S110 - already gone
-            pass
+            _close(client)
         finally:
             for leftover in own_dir.glob(".kernel-*"):
                 leftover.unlink(missing_ok=True)
-    return nb, results, events
+            timings.stop = time.perf_counter() - clock
+    return nb, results, events, timings

@@ -192,25 +192,31 @@ def _grade(root: Path, student: str, options: GradingOptions, work: Path) -> Sub
 
     kernel_results: dict[tuple[str, str], bool | None] = {}
     for release_path in released_notebooks(root, options.notebooks):
+        stem = release_path.stem
+        t0 = time.perf_counter()
         sanitised = sanitise(release_path, submitted / release_path.name, student)
+        seconds[f"sanitise {stem}"] = round(time.perf_counter() - t0, 3)
         notes += sanitised.notes
         nb = sanitised.notebook
         if options.kernel_stage:
             t0 = time.perf_counter()
             try:
-                nb, cells, kernel_events = run_kernel_stage(
+                nb, cells, kernel_events, timings = run_kernel_stage(
                     nb,
                     kernel_dir,
                     cell_timeout=options.cell_timeout,
                     use_jail=use_jail,
                     memory_limit_mb=options.memory_limit_mb,
                 )
+                seconds[f"kernel start {stem}"] = round(timings.start, 3)
+                seconds[f"kernel cells {stem}"] = round(timings.cells, 3)
+                seconds[f"kernel stop {stem}"] = round(timings.stop, 3)
             except Exception as error:  # noqa: BLE001 - the kernel stage informs; the clean check still grades
                 cells, kernel_events = [], [f"the kernel stage stopped ({type(error).__name__}: {error})"]
-            seconds[f"kernel {release_path.stem}"] = round(time.perf_counter() - t0, 3)
+            seconds[f"kernel {stem}"] = round(time.perf_counter() - t0, 3)
             events += [f"{release_path.name}: {e}" for e in kernel_events]
             for cell in cells:
-                kernel_results[(release_path.stem, cell.grade_id)] = cell.passed if cell.reliable else None
+                kernel_results[(stem, cell.grade_id)] = cell.passed if cell.reliable else None
         nbformat.write(nb, str(autograded / release_path.name))
     if (submitted / "timestamp.txt").exists():
         shutil.copyfile(submitted / "timestamp.txt", autograded / "timestamp.txt")
@@ -219,6 +225,8 @@ def _grade(root: Path, student: str, options: GradingOptions, work: Path) -> Sub
     sources = [trusted / p.name for p in released_notebooks(root, options.notebooks)]
     clean = run_clean_check(clean_dir, trusted, sources, options, use_jail)
     seconds["clean check"] = round(time.perf_counter() - t0, 3)
+    test_seconds = sum(c.get("seconds", 0.0) for o in clean["notebooks"].values() for c in o["cells"])
+    seconds["clean check tests"] = round(test_seconds, 3)  # the rest: starting the checker and the student process
     events += clean["events"]
     events += [f"the student's code wrote to stderr: {text[:500]}" for text in clean["stderr"][:3]]
     cells, flags = [], []

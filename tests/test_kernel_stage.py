@@ -1,0 +1,51 @@
+"""The kernel stage on its own: a tiny notebook run in a kernel (jailed where the machine allows it)."""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+import nbformat
+import pytest
+
+from gmm_course.kernel_stage import run_kernel_stage
+from gmm_course.sandbox.jail import jail_available
+
+pytestmark = pytest.mark.slow
+
+
+def _notebook(*sources: str) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    for index, source in enumerate(sources):
+        cell = nbformat.v4.new_code_cell(source)
+        cell.metadata["nbgrader"] = {"grade": True, "grade_id": f"test_{index}", "points": 1, "solution": False}
+        nb.cells.append(cell)
+    return nb
+
+
+@pytest.mark.parametrize("use_jail", [False, pytest.param(True, id="jail")])
+def test_kernel_stage_leaves_no_channel_thread_or_kernel_behind(tmp_path, use_jail):
+    if use_jail and not jail_available():
+        pytest.skip("this machine does not allow unprivileged user namespaces (the jail)")
+    before = set(threading.enumerate())
+    for run in range(3):  # leaked heartbeat threads piled up one per kernel: then a zmq context hung in term()
+        own = tmp_path / f"run{run}"
+        own.mkdir()
+        nb, cells, events, timings = run_kernel_stage(
+            _notebook("x = 41 + 1", "assert x == 42", "assert x == 0, 'wrong'"),
+            own,
+            cell_timeout=30,
+            use_jail=use_jail,
+            memory_limit_mb=2048,
+        )
+        assert [(c.grade_id, c.passed, c.reliable) for c in cells] == [
+            ("test_0", True, True),
+            ("test_1", True, True),
+            ("test_2", False, True),
+        ]
+        assert events == []
+        assert timings.start > 0 and timings.cells > 0
+        assert not list(own.glob(".kernel-*")), "connection files left behind"
+    gc.collect()
+    leftover = [t.name for t in set(threading.enumerate()) - before if t.is_alive()]
+    assert leftover == [], f"threads outlived the kernel stage: {leftover}"

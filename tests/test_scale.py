@@ -1,0 +1,139 @@
+"""Grading at scale (issue 6): the same grades serially, with local worker processes, and on a Dask cluster
+with a PostgreSQL gradebook; a worker killed midway loses nothing.
+
+The reference is ``graded_class`` (tests/conftest.py): the demo class graded serially into SQLite.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from gmm_course.demo_class import DEMO_CLASS, write_demo_class
+from gmm_course.grading import Workspace
+from gmm_course.paths import COURSE_ID, source_notebooks
+from gmm_course.services import local_dask_cluster, local_postgres
+
+from .conftest import CLI, REPO, gmm_course
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("autograder")]
+#: A smaller class for the tests that kill a worker: enough that a worker is busy when it dies.
+KILL_CLASS = [s for s in DEMO_CLASS if s.name in ("ada_correct", "cleo_mistakes", "dan_raises")]
+
+
+def _grades(workspace: Workspace, students) -> dict:
+    """student -> every graded cell's (notebook, grade id, kind, score, max score), from the gradebook."""
+    return {
+        s.name: sorted((g.notebook, g.grade_id, g.kind, g.score, g.max_score) for g in workspace.grades(s.name))
+        for s in students
+    }
+
+
+def _row_counts(database_url: str) -> dict[str, int]:
+    """How many rows the gradebook holds per table that grading writes (a lost or doubled write shows here)."""
+    from nbgrader.api import Grade, Gradebook, SubmittedAssignment, SubmittedNotebook
+
+    with Gradebook(database_url, COURSE_ID) as gradebook:
+        return {
+            table.__name__: gradebook.db.query(table).count()
+            for table in (SubmittedAssignment, SubmittedNotebook, Grade)
+        }
+
+
+def _imported(tmp_path: Path, students, db: str | None = None) -> Workspace:
+    work = tmp_path / "course"
+    lms = write_demo_class(tmp_path / "lms", students)
+    gmm_course("import", lms, "--work-dir", work, *(["--db", db] if db else []))
+    return Workspace(work, db_url=db)
+
+
+def test_dask_with_postgresql_gives_the_serial_grades(graded_class, tmp_path):
+    with local_postgres(tmp_path) as db, local_dask_cluster(n_workers=2) as scheduler:
+        workspace = _imported(tmp_path, DEMO_CLASS, db)
+        run = gmm_course(
+            "autograde", "--work-dir", workspace.root, "--db", db, "--scheduler", scheduler, "--timeout", 20, "--quiet"
+        )
+        assert f"{len(DEMO_CLASS)} graded, 0 unchanged since last graded, 0 failed" in run.stdout
+        assert _grades(workspace, DEMO_CLASS) == _grades(graded_class, DEMO_CLASS)
+        assert _row_counts(db) == _row_counts(graded_class.database_url)
+        assert not (workspace.root / "gradebook.db").exists()  # everything went to PostgreSQL
+
+
+def test_jobs_gives_the_serial_grades(graded_class, tmp_path):
+    workspace = _imported(tmp_path, DEMO_CLASS)
+    run = gmm_course("autograde", "--work-dir", workspace.root, "--jobs", 2, "--timeout", 20, "--quiet")
+    assert f"{len(DEMO_CLASS)} graded" in run.stdout and "slowest: " in run.stdout
+    assert _grades(workspace, DEMO_CLASS) == _grades(graded_class, DEMO_CLASS)
+    assert _row_counts(workspace.database_url) == _row_counts(graded_class.database_url)
+
+
+def _start_autograde(workspace: Workspace, *where: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [*CLI, "autograde", "--work-dir", str(workspace.root), "--timeout", "20", "--quiet", *where],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def _wait_until(condition, process: subprocess.Popen, what: str, timeout: float = 300.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert process.poll() is None, f"grading ended before {what}: {process.communicate()}"
+        assert time.monotonic() < deadline, f"no {what} within {timeout} s"
+        time.sleep(0.1)
+
+
+def _finish(process: subprocess.Popen) -> str:
+    try:
+        out, err = process.communicate(timeout=900)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        raise
+    assert process.returncode == 0, f"autograde exited {process.returncode}:\n{out}\n{err}"
+    return out
+
+
+def _grading_started(workspace: Workspace) -> bool:
+    """A worker has staged a submission: its grading folder exists and holds the kernel's folder."""
+    return any((folder / "kernel").is_dir() for folder in (workspace.root / "grading").glob("*"))
+
+
+def test_a_local_worker_killed_midway_loses_nothing(graded_class, tmp_path):
+    workspace = _imported(tmp_path, KILL_CLASS)
+    process = _start_autograde(workspace, "--jobs", "2")
+    _wait_until(lambda: _grading_started(workspace), process, "a worker grading")
+    workers = [p for p in psutil.Process(process.pid).children() if "python" in p.name().lower()]
+    assert workers, "no worker process found"
+    workers[0].kill()  # SIGKILL: as sudden as the out-of-memory killer
+    out = _finish(process)
+    assert f"{len(KILL_CLASS)} graded, 0 unchanged since last graded, 0 failed" in out
+    assert _grades(workspace, KILL_CLASS) == _grades(graded_class, KILL_CLASS)
+    assert _row_counts(workspace.database_url)["SubmittedAssignment"] == len(KILL_CLASS)
+
+
+def test_a_dask_worker_killed_midway_loses_nothing(graded_class, tmp_path):
+    from distributed import Client
+
+    workspace = _imported(tmp_path, KILL_CLASS)
+    with local_dask_cluster(n_workers=2) as scheduler, Client(scheduler) as client:
+        process = _start_autograde(workspace, "--scheduler", scheduler)
+        _wait_until(lambda: _grading_started(workspace) and any(client.processing().values()), process, "a task")
+        busy = next(address for address, tasks in client.processing().items() if tasks)
+        pid = client.run(os.getpid, workers=[busy])[busy]
+        os.kill(pid, signal.SIGKILL)  # its nanny starts a new worker; the scheduler reschedules its task
+        out = _finish(process)
+    assert f"{len(KILL_CLASS)} graded, 0 unchanged since last graded, 0 failed" in out
+    assert _grades(workspace, KILL_CLASS) == _grades(graded_class, KILL_CLASS)
+    assert _row_counts(workspace.database_url)["SubmittedAssignment"] == len(KILL_CLASS)
+    notebooks = sorted(p.name for p in source_notebooks())
+    for student in KILL_CLASS:  # the autograded notebooks are all there
+        assert sorted(p.name for p in workspace.autograded_dir(student.name).glob("*.ipynb")) == notebooks
