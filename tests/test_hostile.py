@@ -8,6 +8,7 @@ student exactly what the clean check decided.
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -49,14 +50,16 @@ def graded(tmp_path_factory):
     for case in corpus.CASES:
         folder = _submission(case, release, base / "folders" / case.name, workspace.root)
         workspace.submit(case.name, folder)
-    options = GradingOptions(cell_timeout=10, budget=120, notebooks=("01_",), jail=True)
+    scratch = Path(tempfile.mkdtemp(prefix="gmm-hostile-"))  # short: the kernel's unix sockets live in it
+    options = GradingOptions(cell_timeout=10, budget=120, notebooks=("01_",), jail=True, scratch_dir=str(scratch))
     outcomes = autograde_class(workspace, progress=False, options=options, jobs=2)
-    return workspace, {o.student: o for o in outcomes}
+    yield workspace, {o.student: o for o in outcomes}, scratch
+    shutil.rmtree(scratch, ignore_errors=True)
 
 
 @pytest.mark.parametrize("case", corpus.CASES, ids=lambda c: c.name)
 def test_each_case_costs_exactly_its_own_points(graded, case):
-    workspace, outcomes = graded
+    workspace, outcomes, _ = graded
     assert outcomes[case.name].status == "graded", outcomes[case.name].error
     result = load_result(workspace.root, case.name)
     assert result.isolation == "jail"
@@ -74,20 +77,20 @@ def test_each_case_costs_exactly_its_own_points(graded, case):
 
 
 def test_escape_attempts_leave_no_trace(graded):
-    workspace, _ = graded
+    workspace, _, scratch = graded
     assert not (REPO_ROOT / "hostile-was-here.txt").exists()
     assert not (workspace.root / "hostile-was-here.txt").exists()
-    assert not list((workspace.root / "grading").glob("*")), "grading folders are removed after each student"
+    assert not list(scratch.iterdir()), "scratch folders are removed after each student"
 
 
 def test_flooded_output_is_cut(graded):
-    workspace, _ = graded
+    workspace, _, _ = graded
     notebook = workspace.autograded_dir("floods_output") / corpus.NOTEBOOK
     assert notebook.stat().st_size < 3_000_000
 
 
 def test_honest_neighbours_get_identical_full_marks(graded):
-    workspace, _ = graded
+    workspace, _, _ = graded
     first, last = (workspace.grades(name) for name in ("honest_first", "honest_last"))
     assert [(g.grade_id, g.score) for g in first] == [(g.grade_id, g.score) for g in last]
     assert sum(g.score for g in first if g.kind == "autograded" and g.notebook == NOTEBOOK) == 10

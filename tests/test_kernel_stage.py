@@ -49,3 +49,25 @@ def test_kernel_stage_leaves_no_channel_thread_or_kernel_behind(tmp_path, use_ja
     gc.collect()
     leftover = [t.name for t in set(threading.enumerate()) - before if t.is_alive()]
     assert leftover == [], f"threads outlived the kernel stage: {leftover}"
+
+
+def test_a_folder_too_long_for_the_kernel_sockets_is_a_clear_error(tmp_path):
+    own = tmp_path / ("a_long_course_folder_name_" * 4)
+    own.mkdir()
+    before = set(threading.enumerate())
+    with pytest.raises(ValueError, match="too long a path for the kernel's unix sockets"):
+        run_kernel_stage(_notebook("x = 1"), own, cell_timeout=30, use_jail=False, memory_limit_mb=2048)
+    assert set(threading.enumerate()) - before == set()
+
+
+def test_grading_scratch_folders_have_short_paths(tmp_path):
+    from gmm_course.pipeline import MAX_SCRATCH_PATH, GradingOptions, scratch_folder
+
+    folder = scratch_folder(GradingOptions())  # the default: the system's temporary folder
+    try:
+        assert folder.is_dir() and not list(folder.iterdir())
+        assert len(str(folder / "kernel")) <= MAX_SCRATCH_PATH
+    finally:
+        folder.rmdir()
+    with pytest.raises(ValueError, match="too long a path"):
+        scratch_folder(GradingOptions(scratch_dir=str(tmp_path / ("deep" * 10))))

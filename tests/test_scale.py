@@ -102,18 +102,25 @@ def _finish(process: subprocess.Popen) -> str:
     return out
 
 
-def _grading_started(workspace: Workspace) -> bool:
-    """A worker has staged a submission: its grading folder exists and holds the kernel's folder."""
-    return any((folder / "kernel").is_dir() for folder in (workspace.root / "grading").glob("*"))
+def _is_grading(process: psutil.Process) -> bool:
+    """The worker process has started grading: a kernel or the clean check runs under it."""
+    try:
+        commands = [" ".join(child.cmdline()) for child in process.children(recursive=True)]
+    except psutil.Error:  # a child that ended meanwhile
+        return False
+    return any("ipykernel" in command or "sandbox.checker" in command for command in commands)
 
 
 def test_a_local_worker_killed_midway_loses_nothing(graded_class, tmp_path):
     workspace = _imported(tmp_path, KILL_CLASS)
     process = _start_autograde(workspace, "--jobs", "2")
-    _wait_until(lambda: _grading_started(workspace), process, "a worker grading")
-    workers = [p for p in psutil.Process(process.pid).children() if "python" in p.name().lower()]
-    assert workers, "no worker process found"
-    workers[0].kill()  # SIGKILL: as sudden as the out-of-memory killer
+
+    def busy_worker() -> psutil.Process | None:
+        workers = [p for p in psutil.Process(process.pid).children() if "python" in p.name().lower()]
+        return next((worker for worker in workers if _is_grading(worker)), None)
+
+    _wait_until(lambda: busy_worker() is not None, process, "a worker grading")
+    busy_worker().kill()  # SIGKILL: as sudden as the out-of-memory killer
     out = _finish(process)
     assert f"{len(KILL_CLASS)} graded, 0 unchanged since last graded, 0 failed" in out
     assert _grades(workspace, KILL_CLASS) == _grades(graded_class, KILL_CLASS)
@@ -126,10 +133,13 @@ def test_a_dask_worker_killed_midway_loses_nothing(graded_class, tmp_path):
     workspace = _imported(tmp_path, KILL_CLASS)
     with local_dask_cluster(n_workers=2) as scheduler, Client(scheduler) as client:
         process = _start_autograde(workspace, "--scheduler", scheduler)
-        _wait_until(lambda: _grading_started(workspace) and any(client.processing().values()), process, "a task")
-        busy = next(address for address, tasks in client.processing().items() if tasks)
-        pid = client.run(os.getpid, workers=[busy])[busy]
-        os.kill(pid, signal.SIGKILL)  # its nanny starts a new worker; the scheduler reschedules its task
+        pids = client.run(os.getpid)  # worker address -> process id
+
+        def busy_worker() -> int | None:
+            return next((pid for pid in pids.values() if _is_grading(psutil.Process(pid))), None)
+
+        _wait_until(lambda: busy_worker() is not None, process, "a worker grading")
+        os.kill(busy_worker(), signal.SIGKILL)  # its nanny starts a new worker; the scheduler reschedules its task
         out = _finish(process)
     assert f"{len(KILL_CLASS)} graded, 0 unchanged since last graded, 0 failed" in out
     assert _grades(workspace, KILL_CLASS) == _grades(graded_class, KILL_CLASS)

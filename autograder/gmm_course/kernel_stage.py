@@ -27,6 +27,7 @@ from .environment import kernel_environment
 from .sandbox.jail import die_with_parent, jail_command
 
 MAX_STREAM_CHARS = 20_000
+MAX_SOCKET_PATH = 107  # bytes in a unix socket address (sun_path) on Linux
 MAX_OUTPUTS_PER_CELL = 30
 _KERNEL_NUMBERS = itertools.count()
 
@@ -83,6 +84,8 @@ def _kernel_manager(own_dir: Path, use_jail: bool, memory_limit_mb: int) -> Jail
     km.connection_file = str(own_dir / f".kernel-{tag}.json")
     km.transport = "ipc"  # unix sockets in the kernel's own folder: no network needed
     km.ip = str(own_dir / f".kernel-{tag}-ipc")
+    if len(km.ip) + len("-65535") > MAX_SOCKET_PATH:  # zmq would fail to bind and the kernel never answer
+        raise ValueError(f"{own_dir}: too long a path for the kernel's unix sockets (at most {MAX_SOCKET_PATH} bytes)")
     if use_jail:
         km.own_dir = str(own_dir)
         km.jail_options = [("memory_limit_mb", memory_limit_mb)]
@@ -150,10 +153,10 @@ def run_kernel_stage(
     }
     timings = KernelTimings()
     clock = time.perf_counter()
-    client.start_new_kernel(**launch)
-    client.start_new_kernel_client()
-    timings.start += time.perf_counter() - clock
-    try:
+    try:  # from the start: a kernel that starts but never answers must be shut down and its sockets closed too
+        client.start_new_kernel(**launch)
+        client.start_new_kernel_client()
+        timings.start += time.perf_counter() - clock
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue

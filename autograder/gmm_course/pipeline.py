@@ -1,7 +1,8 @@
 """Grade one submission: sanitise, kernel stage, clean check; the result is plain data.
 
-``grade_submission`` touches only the student's own grading folder
-(``grading/<student>/``) and their ``autograded/<student>/`` folder, and writes nothing
+``grade_submission`` touches only the student's own scratch folder (a new
+``gmm-grading-*`` folder in the system's temporary folder, local to the worker and
+removed afterwards) and their ``autograded/<student>/`` folder, and writes nothing
 to the gradebook: :mod:`.record` does that, in the parent process, so that any number
 of submissions can be graded at once (see issue 6) with a single gradebook writer.
 
@@ -17,6 +18,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -42,6 +44,7 @@ class GradingOptions:
     jail: bool | None = None  # None: use the jail where the machine allows it
     kernel_stage: bool = True
     notebooks: tuple[str, ...] = ()  # grade only notebooks whose names start with these (default: all)
+    scratch_dir: str = ""  # where each submission's scratch folder is made (default: the system's temporary folder)
 
     def use_jail(self) -> bool:
         return jail_available() if self.jail is None else self.jail
@@ -165,9 +168,24 @@ def run_clean_check(
     return json.loads(out.read_text())
 
 
+#: The kernel's unix sockets live in the scratch folder, and a socket path may hold only 107 bytes (Linux): so
+#: the scratch folder must have a short path, wherever the course folder is.
+MAX_SCRATCH_PATH = 60
+
+
+def scratch_folder(options: GradingOptions) -> Path:
+    """A new, empty, private folder for grading one submission, with a short path (see :data:`MAX_SCRATCH_PATH`)."""
+    base = options.scratch_dir or tempfile.gettempdir()
+    if len(str(Path(base).resolve())) > MAX_SCRATCH_PATH - len("/gmm-grading-12345678/kernel"):
+        if options.scratch_dir:
+            raise ValueError(f"scratch folder {base!r} has too long a path for the kernel's unix sockets")
+        base = "/tmp"
+    return Path(tempfile.mkdtemp(prefix="gmm-grading-", dir=base)).resolve()
+
+
 def grade_submission(root: Path, student: str, options: GradingOptions = GradingOptions()) -> SubmissionResult:
     """Grade ``submitted/<student>`` of the course folder ``root``; writes ``autograded/<student>``."""
-    work = _fresh(root / "grading" / student)
+    work = scratch_folder(options)
     try:
         return _grade(root, student, options, work)
     finally:

@@ -4,8 +4,9 @@ Inside the jail a process sees only the operating system, the Python installatio
 and this project's virtual environment (all read-only), a private ``/proc`` and one
 writable folder of its own (``TMPDIR`` should point inside it: ``/tmp`` is read-only).
 The repository (reference solution, source notebooks, hidden tests), the gradebook and every other student's files are
-simply not there. It has no network (only with ``network=False``: a kernel talks to
-its client over loopback TCP), no capabilities, a memory limit and a file-size limit.
+simply not there. With ``network=False`` it has no network at all (a kernel talks to its
+client over unix sockets in its own folder), and always no capabilities, a memory limit
+and a file-size limit.
 
 Built from Linux user, mount, PID (and network) namespaces with the util-linux tools
 ``unshare`` and ``setpriv``, so it needs no privileges; where the kernel forbids
