@@ -92,14 +92,14 @@ def _wait_until(condition, process: subprocess.Popen, what: str, timeout: float 
         time.sleep(0.1)
 
 
-def _finish(process: subprocess.Popen) -> str:
+def _finish(process: subprocess.Popen) -> tuple[str, str]:
     try:
         out, err = process.communicate(timeout=900)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         raise
     assert process.returncode == 0, f"autograde exited {process.returncode}:\n{out}\n{err}"
-    return out
+    return out, err
 
 
 def _is_grading(process: psutil.Process) -> bool:
@@ -121,7 +121,8 @@ def test_a_local_worker_killed_midway_loses_nothing(graded_class, tmp_path):
 
     _wait_until(lambda: busy_worker() is not None, process, "a worker grading")
     busy_worker().kill()  # SIGKILL: as sudden as the out-of-memory killer
-    out = _finish(process)
+    out, err = _finish(process)
+    assert "a worker process died: grading" in err
     assert f"{len(KILL_CLASS)} graded, 0 unchanged since last graded, 0 failed" in out
     assert _grades(workspace, KILL_CLASS) == _grades(graded_class, KILL_CLASS)
     assert _row_counts(workspace.database_url)["SubmittedAssignment"] == len(KILL_CLASS)
@@ -139,8 +140,10 @@ def test_a_dask_worker_killed_midway_loses_nothing(graded_class, tmp_path):
             return next((pid for pid in pids.values() if _is_grading(psutil.Process(pid))), None)
 
         _wait_until(lambda: busy_worker() is not None, process, "a worker grading")
-        os.kill(busy_worker(), signal.SIGKILL)  # its nanny starts a new worker; the scheduler reschedules its task
-        out = _finish(process)
+        killed = busy_worker()
+        os.kill(killed, signal.SIGKILL)  # its nanny starts a new worker; the scheduler reschedules its task
+        out, _ = _finish(process)
+        assert killed not in client.run(os.getpid).values()  # the grading went on without it
     assert f"{len(KILL_CLASS)} graded, 0 unchanged since last graded, 0 failed" in out
     assert _grades(workspace, KILL_CLASS) == _grades(graded_class, KILL_CLASS)
     assert _row_counts(workspace.database_url)["SubmittedAssignment"] == len(KILL_CLASS)

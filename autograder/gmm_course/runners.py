@@ -11,6 +11,7 @@ A worker that dies (killed, out of memory) loses nothing: its students are grade
 
 from __future__ import annotations
 
+import sys
 import time
 import uuid
 from collections import Counter
@@ -92,6 +93,8 @@ def in_local_processes(root: Path, students: Sequence[str], options: GradingOpti
                 except Exception as failure:  # noqa: BLE001
                     yield Graded(student, None, _describe(failure), time.perf_counter() - started)
         queue = [student for student in students if student in retry]  # in the class's order
+        if queue:
+            print(f"a worker process died: grading {', '.join(queue)} again", file=sys.stderr, flush=True)
 
 
 def on_dask_cluster(
