@@ -10,7 +10,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 export MPLBACKEND ?= Agg
 
-.PHONY: install demo test lint build bench clean
+.PHONY: install demo test lint build bench bench-grading clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ build: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_em.py
+
+# About 35 minutes on 2 cores: stock nbgrader, --jobs 2 and Dask on 40 submissions (see the script's --help).
+bench-grading: install
+	$(BIN)/python benchmarks/bench_grading.py
 
 clean:
 	rm -rf .grading build .pytest_cache
