@@ -66,12 +66,20 @@ def fresh_workspace(base: Path, name: str, folders: dict[str, Path], cell_timeou
 
 
 def run_stock(workspace: Workspace, students: list[str]) -> float:
-    start = time.perf_counter()
-    for student in students:
-        result = workspace.autograde(student)
-        if not result.get("success", False):
-            raise RuntimeError(f"stock nbgrader failed on {student}: {result.get('error')}")
-    return time.perf_counter() - start
+    """Stock nbgrader autograde, one student after another (its kernels' stderr chatter is silenced)."""
+    saved_stderr = os.dup(2)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+        try:
+            start = time.perf_counter()
+            for student in students:
+                result = workspace.autograde(student)
+                if not result.get("success", False):
+                    raise RuntimeError(f"stock nbgrader failed on {student}: {result.get('error')}")
+            return time.perf_counter() - start
+        finally:
+            os.dup2(saved_stderr, 2)
+            os.close(saved_stderr)
 
 
 def run_ours(workspace: Workspace, options: GradingOptions, jobs: int = 1, scheduler: str | None = None):
