@@ -10,11 +10,11 @@ gradebook; the Dask cluster is started before its clock starts (as an instructor
     python benchmarks/bench_grading.py --students 6     # a quick look
 
 Prints submissions per minute for each way and the ratio to the anchor, then where the time of one notebook
-goes in this course's grader: the notebook's own code (its cells in the kernel stage, and the test cells of the
-clean check) against the overhead around it (sanitising, kernel start and stop, starting the checker and the
-student process, and recording into the gradebook). The class: about half correct submissions, the rest with
-one known mistake from the mutant catalogue each (cycling through it), and a blank one in every ten; its
-grades are checked to be identical across the two ways of running this course's grader.
+goes in this course's grader: the notebook's own code (its cells in the kernel stage; the test cells and the
+set-up cells they need in the clean check) against the overhead around it (sanitising, kernel start and stop,
+starting the checker and the student process, and recording into the gradebook). The class: about half correct
+submissions, the rest with one known mistake from the mutant catalogue each (cycling through it), and a blank
+one in every ten; its grades are checked to be identical across the two ways of running this course's grader.
 """
 
 from __future__ import annotations
@@ -108,8 +108,8 @@ def overhead_table(workspace: Workspace, outcomes) -> list[tuple[str, float]]:
             for part in ("sanitise", "kernel start", "kernel cells", "kernel stop"):
                 per_notebook[part].append(seconds.get(f"{part} {stem}", 0.0))
         n = max(1, len(notebooks))
-        per_submission["clean check tests"].append(seconds["clean check tests"] / n)
-        per_submission["clean check start"].append((seconds["clean check"] - seconds["clean check tests"]) / n)
+        per_submission["clean check code"].append(seconds["clean check code"] / n)
+        per_submission["clean check start"].append((seconds["clean check"] - seconds["clean check code"]) / n)
         per_submission["record (gradebook, result file)"].append(outcome.record_seconds / n)
     rows = [(part, statistics.fmean(values)) for part, values in per_notebook.items()]
     rows += [(part, statistics.fmean(values)) for part, values in per_submission.items()]
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print("\nwhere one notebook's grading time goes (--jobs run, mean seconds per notebook):")
         rows = overhead_table(jobs_ws, jobs_outcomes)
-        own = {"kernel cells", "clean check tests"}
+        own = {"kernel cells", "clean check code"}
         for part, value in rows:
             print(f"  {'code ' if part in own else 'overhead '}{part:<36}{value:8.3f}")
         overhead = sum(v for p, v in rows if p not in own)

@@ -103,6 +103,7 @@ class NotebookRun:
         cells = json.loads(notebook_path.read_text(encoding="utf-8"))["cells"]
         namespace: dict = {"__name__": "__main__", "__builtins__": builtins, "display": lambda *a, **k: None}
         results, setup_failures = [], []
+        setup_seconds = 0.0  # the instructor's set-up cells the tests need (imports, data, fits)
         for index in cells_to_run(cells):
             cell = cells[index]
             meta = cell.get("metadata", {}).get("nbgrader", {})
@@ -138,9 +139,11 @@ class NotebookRun:
                 _close_figures()
             if meta.get("grade"):
                 results.append(self._result(meta, visible_ok, passed, message, time.monotonic() - now, outcome))
-            elif not passed:
-                setup_failures.append({"cell": grade_id, "message": message})
-        return {"cells": results, "setup_failures": setup_failures}
+            else:
+                setup_seconds += time.monotonic() - now
+                if not passed:
+                    setup_failures.append({"cell": grade_id, "message": message})
+        return {"cells": results, "setup_failures": setup_failures, "setup_seconds": round(setup_seconds, 3)}
 
     @staticmethod
     def _result(meta, visible_ok, passed, message, seconds, outcome) -> dict:
