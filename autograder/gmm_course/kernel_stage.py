@@ -9,10 +9,12 @@ following cells run in the new kernel; huge outputs are cut.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +55,16 @@ class KernelTimings:
     start: float = 0.0  # starting kernels (the first, and any restart) and their clients
     cells: float = 0.0  # running the notebook's code cells
     stop: float = 0.0  # shutting the kernel down
+
+
+@contextlib.contextmanager
+def _timed(timings: KernelTimings, part: str) -> Iterator[None]:
+    """Add the wall-clock seconds of the ``with`` body to ``timings.<part>``, also when the body raises."""
+    clock = time.perf_counter()
+    try:
+        yield
+    finally:
+        setattr(timings, part, getattr(timings, part) + time.perf_counter() - clock)
 
 
 @dataclass(frozen=True)
@@ -152,17 +164,16 @@ def run_kernel_stage(
         "preexec_fn": die_with_parent,
     }
     timings = KernelTimings()
-    clock = time.perf_counter()
     try:  # from the start: a kernel that starts but never answers must be shut down and its sockets closed too
-        client.start_new_kernel(**launch)
-        client.start_new_kernel_client()
-        timings.start += time.perf_counter() - clock
+        with _timed(timings, "start"):
+            client.start_new_kernel(**launch)
+            client.start_new_kernel_client()
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
-            clock = time.perf_counter()
             try:
-                client.execute_cell(cell, index)
+                with _timed(timings, "cells"):
+                    client.execute_cell(cell, index)
             except DeadKernelError:
                 cell.outputs.append(
                     nbformat.v4.new_output(
@@ -171,17 +182,12 @@ def run_kernel_stage(
                 )
                 events.append(f"kernel died in cell {index}; restarted for the following cells")
                 reliable = False
-                timings.cells += time.perf_counter() - clock
-                clock = time.perf_counter()
                 try:
-                    _restart(client, own_dir, use_jail, memory_limit_mb, launch)
+                    with _timed(timings, "start"):
+                        _restart(client, own_dir, use_jail, memory_limit_mb, launch)
                 except Exception as error:  # noqa: BLE001 - the kernel stage only informs; stop it here
                     events.append(f"could not restart the kernel ({error}); the rest of the notebook was not run")
                     break
-                finally:
-                    timings.start += time.perf_counter() - clock
-            else:
-                timings.cells += time.perf_counter() - clock
             timed_out = any(o.get("ename") == "CellTimeoutError" for o in cell.outputs)
             if timed_out:
                 events.append(f"cell {index} ran past {cell_timeout} s and was interrupted")
@@ -190,11 +196,10 @@ def run_kernel_stage(
             if meta.get("grade"):
                 results.append(KernelCell(meta["grade_id"], not _has_error(cell), reliable and not timed_out))
     finally:
-        clock = time.perf_counter()
-        try:
-            _close(client)
-        finally:
-            for leftover in own_dir.glob(".kernel-*"):
-                leftover.unlink(missing_ok=True)
-            timings.stop = time.perf_counter() - clock
+        with _timed(timings, "stop"):
+            try:
+                _close(client)
+            finally:
+                for leftover in own_dir.glob(".kernel-*"):
+                    leftover.unlink(missing_ok=True)
     return nb, results, events, timings
