@@ -71,3 +71,23 @@ def test_grading_scratch_folders_have_short_paths(tmp_path):
         folder.rmdir()
     with pytest.raises(ValueError, match="too long a path"):
         scratch_folder(GradingOptions(scratch_dir=str(tmp_path / ("deep" * 10))))
+
+
+def test_the_jail_shows_read_only_folders_that_live_under_tmp(tmp_path):
+    # A checkout under /tmp puts the virtual environment there: the jail's private /tmp must not hide it.
+    import subprocess
+
+    from gmm_course.sandbox.jail import jail_command
+
+    if not jail_available():
+        pytest.skip("this machine does not allow unprivileged user namespaces (the jail)")
+    assert str(tmp_path).startswith("/tmp/")
+    shared, own = tmp_path / "shared", tmp_path / "own"
+    shared.mkdir()
+    own.mkdir()
+    (shared / "note.txt").write_text("visible")
+    script = f"cat {shared}/note.txt; echo x > {shared}/written 2>/dev/null || echo ' read-only'"
+    command = jail_command(own, ["/bin/sh", "-c", script], extra_readonly=(str(shared),))
+    run = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert (run.returncode, run.stdout.strip()) == (0, "visible read-only"), run.stderr
+    assert not (shared / "written").exists()

@@ -34,6 +34,9 @@ set -eu
 own=$1; mem=$2; fsize=$3; readonly_dirs=$4; shift 5
 root=$(mktemp -d /tmp/gmm-jail.XXXXXX)
 mount -t tmpfs -o size=16m,mode=755 tmpfs "$root"
+# The private /tmp first: what is bound below may live under /tmp (a checkout there, its venv, the scratch folder).
+mkdir -p "$root/tmp"
+mount -t tmpfs -o size=256m,mode=1777 tmpfs "$root/tmp"
 IFS=:
 for p in $readonly_dirs; do
   [ -e "$p" ] || continue
@@ -42,9 +45,8 @@ for p in $readonly_dirs; do
   mount -o remount,bind,ro "$root$p"
 done
 unset IFS
-mkdir -p "$root/dev" "$root/tmp" "$root/proc"
+mkdir -p "$root/dev" "$root/proc"
 mount --rbind /dev "$root/dev"
-mount -t tmpfs -o size=256m,mode=1777 tmpfs "$root/tmp"
 mount -t proc proc "$root/proc"
 mkdir -p "$root$own"
 mount --bind "$own" "$root$own"
