@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 
 import nbformat
 import pytest
+from nbclient import NotebookClient
+from nbclient.util import run_sync
 
-from gmm_course.kernel_stage import run_kernel_stage
+from gmm_course.kernel_stage import JailedKernelManager, PromptKernelClient, run_kernel_stage
 from gmm_course.sandbox.jail import jail_available
 
 pytestmark = pytest.mark.slow
@@ -91,3 +94,41 @@ def test_the_jail_shows_read_only_folders_that_live_under_tmp(tmp_path):
     run = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert (run.returncode, run.stdout.strip()) == (0, "visible read-only"), run.stderr
     assert not (shared / "written").exists()
+
+
+def test_the_kernel_client_is_ready_without_the_idle_drain_and_loses_no_output(tmp_path):
+    """The prompt ready-check (no 0.2 s IOPub drain) must still see the first cell's every output."""
+    nb, cells, events, _ = run_kernel_stage(
+        _notebook("print('first'); import sys; print('second', file=sys.stderr); 6 * 7"),
+        tmp_path,
+        cell_timeout=30,
+        use_jail=False,
+        memory_limit_mb=2048,
+    )
+    outputs = nb.cells[0].outputs
+    assert [(o.output_type, o.get("name")) for o in outputs] == [
+        ("stream", "stdout"),
+        ("stream", "stderr"),
+        ("execute_result", None),
+    ]
+    assert outputs[0].text == "first\n" and outputs[2].data["text/plain"] == "42"
+    assert [c.passed for c in cells] == [True] and events == []
+
+
+class _KernelThatExits(JailedKernelManager):
+    def format_kernel_cmd(self, extra_arguments=None):
+        return [sys.executable, "-c", "import sys; sys.exit(3)"]
+
+
+def test_a_kernel_that_dies_before_answering_is_reported_at_once(tmp_path):
+    km = _KernelThatExits(kernel_name="python3")
+    km.connection_file = str(tmp_path / "k.json")
+    assert isinstance(km.client(), PromptKernelClient)
+    client = NotebookClient(_notebook("x = 1"), km=km, startup_timeout=600)
+    try:
+        client.start_new_kernel()
+        # Not "didn't respond in 600 seconds": the death is noticed between tries.
+        with pytest.raises(RuntimeError, match="Kernel died before replying to kernel_info"):
+            client.start_new_kernel_client()
+    finally:
+        run_sync(km.shutdown_kernel)(now=True)

@@ -108,7 +108,7 @@ def _is_grading(process: psutil.Process) -> bool:
         commands = [" ".join(child.cmdline()) for child in process.children(recursive=True)]
     except psutil.Error:  # a child that ended meanwhile
         return False
-    return any("ipykernel" in command or "sandbox.checker" in command for command in commands)
+    return any("ipykernel" in command or "sandbox.check_server" in command for command in commands)
 
 
 def test_a_local_worker_killed_midway_loses_nothing(graded_class, tmp_path):

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -28,7 +26,8 @@ import nbformat
 from .config import CELL_TIMEOUT_SECONDS
 from .kernel_stage import run_kernel_stage
 from .paths import ASSIGNMENT_ID
-from .sandbox.jail import DEFAULT_MEMORY_LIMIT_MB, die_with_parent, jail_available
+from .sandbox.check_server import run_check
+from .sandbox.jail import DEFAULT_MEMORY_LIMIT_MB, jail_available
 from .sanitise import sanitise
 from .submissions import ImportNote
 
@@ -140,11 +139,10 @@ def _fresh(folder: Path) -> Path:
 def run_clean_check(
     own_dir: Path, skeleton_parent: Path, notebooks: list[Path], options: GradingOptions, use_jail: bool
 ) -> dict:
+    """Run the clean check of one submission in a fresh process (forked by :mod:`.sandbox.check_server`)."""
     out = own_dir.parent / "clean_check.json"
-    command = [
-        sys.executable,
-        "-m",
-        "gmm_course.sandbox.checker",
+    log = own_dir.parent / "clean_check.log"
+    argv = [
         "--own-dir",
         str(own_dir),
         "--skeleton-parent",
@@ -160,11 +158,10 @@ def run_clean_check(
         "--jail" if use_jail else "--no-jail",
         *map(str, notebooks),
     ]
-    completed = subprocess.run(
-        command, capture_output=True, text=True, timeout=options.budget + 300, preexec_fn=die_with_parent
-    )
-    if completed.returncode != 0 or not out.exists():
-        raise RuntimeError(f"the clean check itself failed (exit {completed.returncode}): {completed.stderr[-3000:]}")
+    exit_code = run_check(argv, log, timeout=options.budget + 300)
+    if exit_code != 0 or not out.exists():
+        said = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+        raise RuntimeError(f"the clean check itself failed (exit {exit_code}): {said}")
     return json.loads(out.read_text())
 
 
