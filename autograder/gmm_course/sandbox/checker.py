@@ -1,12 +1,13 @@
 """The clean check: every test cell, hidden tests included, run where student code cannot reach.
 
-Run as a fresh process per submission (``python -m gmm_course.sandbox.checker``). It
-executes the instructor's code of the *source* notebooks (never the student's copy):
-the set-up cells a test cell depends on, then each test cell, visible part and hidden
-part, against a trusted ``gmm_student`` whose blank functions run the student's code in
-a jailed process (:mod:`.trusted_package`). A cell passes when its code raises nothing:
-warnings printed by the student's code cost nothing unless a test turns them into
-errors itself, as the ``logsumexp`` tests do for "no warning" requirements.
+Run in a fresh process per submission, forked by :mod:`.check_server` (or by hand:
+``python -m gmm_course.sandbox.checker``). It executes the instructor's code of the
+*source* notebooks (never the student's copy): the set-up cells a test cell depends
+on, then each test cell, visible part and hidden part, against a trusted
+``gmm_student`` whose blank functions run the student's code in a jailed process
+(:mod:`.trusted_package`). A cell passes when its code raises nothing: warnings
+printed by the student's code cost nothing unless a test turns them into errors
+itself, as the ``logsumexp`` tests do for "no warning" requirements.
 
 Writes a JSON result: per notebook and test cell, whether the visible part and the
 whole cell passed, the error message, and the time taken; plus what happened to the
