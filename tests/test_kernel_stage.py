@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import subprocess
 import sys
 import threading
 
@@ -12,7 +13,8 @@ from nbclient import NotebookClient
 from nbclient.util import run_sync
 
 from gmm_course.kernel_stage import JailedKernelManager, PromptKernelClient, run_kernel_stage
-from gmm_course.sandbox.jail import jail_available
+from gmm_course.pipeline import MAX_SCRATCH_PATH, GradingOptions, scratch_folder
+from gmm_course.sandbox.jail import jail_available, jail_command
 
 pytestmark = pytest.mark.slow
 
@@ -64,8 +66,6 @@ def test_a_folder_too_long_for_the_kernel_sockets_is_a_clear_error(tmp_path):
 
 
 def test_grading_scratch_folders_have_short_paths(tmp_path):
-    from gmm_course.pipeline import MAX_SCRATCH_PATH, GradingOptions, scratch_folder
-
     folder = scratch_folder(GradingOptions())  # the default: the system's temporary folder
     try:
         assert folder.is_dir() and not list(folder.iterdir())
@@ -78,10 +78,6 @@ def test_grading_scratch_folders_have_short_paths(tmp_path):
 
 def test_the_jail_shows_read_only_folders_that_live_under_tmp(tmp_path):
     # A checkout under /tmp puts the virtual environment there: the jail's private /tmp must not hide it.
-    import subprocess
-
-    from gmm_course.sandbox.jail import jail_command
-
     if not jail_available():
         pytest.skip("this machine does not allow unprivileged user namespaces (the jail)")
     assert str(tmp_path).startswith("/tmp/")
