@@ -95,12 +95,13 @@ def _cmd_validate(args) -> int:
 
 
 def _cmd_import(args) -> int:
-    from .submissions import import_submissions
+    from .submissions import import_submissions, read_times
 
+    times = read_times(Path(args.times)) if args.times else None
     workspace = _workspace(args)
     workspace.prepare()
     imported, notes = import_submissions(
-        Path(args.submissions), workspace.root / "submitted", _notebook_names(), paths.ASSIGNMENT_ID
+        Path(args.submissions), workspace.root / "submitted", _notebook_names(), paths.ASSIGNMENT_ID, times
     )
     for submission in imported:
         when = f"{submission.timestamp:%Y-%m-%d %H:%M} UTC"
@@ -115,7 +116,8 @@ def _cmd_import(args) -> int:
 def _cmd_autograde(args) -> int:
     from .autograding import autograde_class, load_result
     from .pipeline import GradingOptions
-    from .report import write_report
+    from .plain_text import printable
+    from .report import failure_row, write_report
 
     workspace = _workspace(args)
     options = GradingOptions(
@@ -132,7 +134,7 @@ def _cmd_autograde(args) -> int:
     )
     for outcome in outcomes:
         if outcome.status == "failed":
-            print(f"FAILED {outcome.student}: {outcome.error}")
+            print(printable(f"FAILED {outcome.student}: {outcome.error}"))
     counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("graded", "skipped", "failed")}
     slowest = sorted((o for o in outcomes if o.status == "graded"), key=lambda o: -o.seconds)[:3]
     print(
@@ -141,8 +143,9 @@ def _cmd_autograde(args) -> int:
     )
     if slowest:
         print("slowest: " + ", ".join(f"{o.student} {o.seconds:.1f} s" for o in slowest))
-    results = [r for r in (load_result(workspace.root, o.student) for o in outcomes) if r is not None]
-    report, lines = write_report(workspace.root, results)
+    failed = [o for o in outcomes if o.status == "failed"]  # no result of this run: a line of the report each
+    results = [r for r in (load_result(workspace.root, o.student) for o in outcomes if o.status != "failed") if r]
+    report, lines = write_report(workspace.root, results, [failure_row(o.student, o.error) for o in failed])
     for line in lines:
         print(line)
     print(f"report: {report}")
@@ -210,6 +213,13 @@ def build_parser() -> argparse.ArgumentParser:
         "import", help="take a folder of submissions (one folder or zip per student) into the course directory"
     )
     command.add_argument("submissions", help="folder with one entry per student: NAME/ or NAME.zip")
+    command.add_argument(
+        "--times",
+        default=None,
+        metavar="CSV",
+        help="the LMS's list of submission times (columns student,timestamp; ISO 8601, UTC unless a zone is given); "
+        "default: the time of each student's entry in the export",
+    )
     _add_workspace_options(command, timeout=False)
     command.set_defaults(func=_cmd_import)
 
@@ -227,7 +237,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ADDRESS",
         help="grade on this Dask cluster (e.g. tcp://10.0.0.5:8786); workers need this course folder at the same path",
     )
-    command.add_argument("--budget", type=float, default=900.0, help="seconds for one submission's clean check")
+    command.add_argument(
+        "--budget",
+        type=float,
+        default=900.0,
+        help="seconds for one submission: for its kernel stage (all notebooks), and again for its clean check",
+    )
     command.add_argument("--memory-limit", type=int, default=3072, help="MiB of address space for student code")
     command.add_argument(
         "--jail",

@@ -1,4 +1,9 @@
-"""Grades out of the gradebook: a CSV (one row per student) and a summary for the instructor."""
+"""Grades out of the gradebook: a CSV (one row per student) and a summary for the instructor.
+
+Text that reaches the CSV or the terminal (student ids, grade ids in the column names) goes through
+:mod:`.plain_text`: printable, encodable, and never read as a spreadsheet formula. Scores are written by the
+grader from numbers (``f"{score:g}"``) and cannot be formulas, so a negative score stays a number.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .grading import CellGrade, Workspace
+from .plain_text import csv_cell, printable
 
 
 @dataclass(frozen=True)
@@ -51,9 +57,9 @@ def write_csv(data: ClassGrades, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(csv_columns(data))
+        writer.writerow([csv_cell(column) for column in csv_columns(data)])
         for student in data.students:
-            row = [student]
+            row = [csv_cell(student)]
             for notebook in data.notebooks:
                 for cell in (c for c in data.cells if c[0] == notebook):
                     grade = data.grades[student].get((cell[0], cell[1]))
@@ -95,9 +101,9 @@ def summary(data: ClassGrades) -> str:
         mean = f"{statistics.mean(graded):.2f}" if graded else "-"
         full = sum(1 for x in graded if x == max_score)
         zero = sum(1 for x in graded if x == 0)
-        lines.append(f"{grade_id:<40} {kind:<10} {max_score:>4g} {mean:>6} {full:>5} {zero:>5}")
+        lines.append(f"{printable(grade_id):<40} {kind:<10} {max_score:>4g} {mean:>6} {full:>5} {zero:>5}")
         if kind == "autograded":
-            failures.append((zero, f"{notebook}:{grade_id}"))
+            failures.append((zero, printable(f"{notebook}:{grade_id}")))
     failing = [
         f"  {name}: failed by {count} of {len(data.students)}"
         for count, name in sorted(failures, reverse=True)
@@ -115,7 +121,7 @@ def grade_table(data: ClassGrades) -> str:
     for student in data.students:
         per_notebook = [data.notebook_total(student, nb) for nb in notebooks]
         lines.append(
-            f"{student:<20}"
+            f"{printable(student):<20}"
             + "".join(f"{x:>6g}" for x in per_notebook)
             + f"{data.total(student, 'autograded'):>7g}{data.total(student, 'manual'):>8g}{data.total(student):>7g}"
         )

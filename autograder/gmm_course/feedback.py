@@ -5,6 +5,14 @@ report is built from parts instead: the scores from the gradebook, for each fail
 check only its error message from the clean check (never a traceback, which quotes the code around the
 failure), the *released* version of each test cell (the visible checks, which the
 student already has), the student's written answers and their figures.
+
+Everything on the page that a student could have influenced (their id, messages of failed
+checks, which quote the student's exceptions, written answers, error outputs, figures) is
+escaped or validated: text goes through ``html.escape``, figures are shown only if
+``outputs.clean_image`` accepts them (real PNG/JPEG, size-limited, re-encoded base64) and
+only up to ``MAX_FIGURE_BYTES`` per page. The page has no script of its own and a
+Content-Security-Policy that forbids any (``default-src 'none'``): even a mistake here
+could not run code in the reader's browser.
 """
 
 from __future__ import annotations
@@ -15,9 +23,15 @@ from pathlib import Path
 from .autograding import load_result
 from .grading import CellGrade, Workspace
 from .notebooks import read_notebook
+from .outputs import IMAGE_TYPES, InvalidImage, clean_image
 from .paths import ASSIGNMENT_ID
 
 MAX_MESSAGE = 1500
+MAX_ANSWER = 20_000  # characters of a written answer shown
+MAX_FIGURE_BYTES = 10_000_000  # all figures of one page, as base64
+
+#: No script, no frames, no fetches: only inline styles and data: images (the figures).
+CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222; }
@@ -50,16 +64,22 @@ def _cells_by_grade_id(nb) -> dict:
     return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if "nbgrader" in c.metadata}
 
 
-def _figures(nb) -> list[str]:
-    images = []
+def _figures(nb) -> tuple[list[tuple[str, str]], int]:
+    """(MIME type, clean base64) of each valid figure outside the test cells, and how many were left out."""
+    images, omitted = [], 0
     for cell in nb.cells:
         if cell.cell_type != "code" or cell.metadata.get("nbgrader", {}).get("grade"):
             continue
         for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            if "image/png" in data:
-                images.append(data["image/png"].replace("\n", ""))
-    return images
+            data = output.get("data", {}) if isinstance(output, dict) else {}
+            mime = next((m for m in IMAGE_TYPES if m in data), None)
+            if mime is None:
+                continue
+            try:
+                images.append((mime, clean_image(mime, data[mime])))
+            except InvalidImage:
+                omitted += 1
+    return images, omitted
 
 
 def render_student_report(workspace: Workspace, student: str) -> str:
@@ -71,8 +91,10 @@ def render_student_report(workspace: Workspace, student: str) -> str:
     earned = sum(g.score or 0.0 for g in grades)
     possible = sum(g.max_score for g in grades)
     pending = sum(g.max_score for g in grades if g.score is None)
+    figure_budget = MAX_FIGURE_BYTES
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
+        f"<meta http-equiv='Content-Security-Policy' content=\"{CONTENT_SECURITY_POLICY}\">",
         f"<title>Feedback: {html.escape(student)}</title><style>{STYLE}</style></head><body>",
         f"<h1>Feedback for {html.escape(student)}</h1>",
         f"<p><strong>{earned:g} / {possible:g} points</strong>"
@@ -93,7 +115,7 @@ def render_student_report(workspace: Workspace, student: str) -> str:
         for grade in nb_grades:
             score = "awaiting grading" if grade.score is None else f"{grade.score:g} / {grade.max_score:g}"
             parts.append(
-                f"<tr><td>{html.escape(grade.grade_id)}</td><td>{grade.kind}</td>"
+                f"<tr><td>{html.escape(grade.grade_id)}</td><td>{html.escape(grade.kind)}</td>"
                 f"<td class='{_score_class(grade)}'>{score}</td></tr>"
             )
         parts.append("</table>")
@@ -111,15 +133,22 @@ def render_student_report(workspace: Workspace, student: str) -> str:
                     parts.append(f"<pre>{html.escape(visible.source)}</pre>")
             elif grade.kind == "manual" and cell is not None:
                 parts.append(f"<h3>{html.escape(grade.grade_id)}: your answer</h3>")
-                parts.append(f"<pre>{html.escape(cell.source)}</pre>")
+                answer = cell.source if len(cell.source) <= MAX_ANSWER else cell.source[:MAX_ANSWER] + " ..."
+                parts.append(f"<pre>{html.escape(answer)}</pre>")
         if graded_nb is not None:
-            figures = _figures(graded_nb)
-            if figures:
+            figures, omitted = _figures(graded_nb)
+            shown = []
+            for mime, data in figures:
+                if len(data) > figure_budget:
+                    omitted += 1
+                    continue
+                figure_budget -= len(data)
+                shown.append(f'<figure><img alt="figure {len(shown) + 1}" src="data:{mime};base64,{data}"></figure>')
+            if shown or omitted:
                 parts.append("<h3>Your figures</h3>")
-                parts += [
-                    f"<figure><img alt='figure {i + 1}' src='data:image/png;base64,{png}'></figure>"
-                    for i, png in enumerate(figures)
-                ]
+                parts += shown
+            if omitted:
+                parts.append(f"<p>{omitted} figure(s) not shown: not a valid PNG or JPEG image, or too large.</p>")
     parts.append("</body></html>")
     return "\n".join(parts)
 

@@ -3,14 +3,20 @@
 Its test cells hold only the visible checks (the released ones): the hidden tests
 and the reference solution never enter the student's kernel. Its results are not
 scores; they are compared with the clean check's, and a disagreement is flagged.
-A cell that runs too long is interrupted; a kernel that dies is restarted and the
-following cells run in the new kernel; huge outputs are cut.
+A cell that runs too long is interrupted; a kernel that dies, or that does not
+answer the interrupt within :data:`INTERRUPT_GRACE_SECONDS`, is (killed and)
+restarted and the following cells run in the new kernel; huge outputs are cut. The
+whole stage of a submission runs against one deadline (its ``--budget``): a cell is
+cut short at the deadline, and the cells after it are not run. Every timeout, kill,
+restart and skipped cell is an event of the report, and a cell that did not finish
+is never reported as passed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 import os
 import subprocess
 import time
@@ -23,11 +29,11 @@ import nbformat
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellExecutionComplete, DeadKernelError
 from nbclient.util import run_sync
 from traitlets import DottedObjectName, List, Type, Unicode
 
-from .environment import kernel_environment
+from .environment import student_environment
 from .sandbox.jail import die_with_parent, jail_command
 
 MAX_STREAM_CHARS = 20_000
@@ -38,6 +44,12 @@ _KERNEL_NUMBERS = itertools.count()
 
 #: How often a killed kernel is polled until its process is gone (jupyter_client's default: every 0.1 s).
 STOP_POLL_SECONDS = 0.005
+
+#: Seconds a kernel has to answer the interrupt of a timed-out cell (finish the cell: ipykernel raises
+#: KeyboardInterrupt and goes idle at once). A kernel that does not (its code ignores SIGINT, or is stuck in native
+#: code) is killed and a new one runs the following cells: otherwise each following cell would wait its whole
+#: timeout behind the running one (216 s for notebook 1 at ``--timeout 10``).
+INTERRUPT_GRACE_SECONDS = 2
 
 
 class PromptKernelClient(AsyncKernelClient):
@@ -142,11 +154,14 @@ def _kernel_manager(own_dir: Path, use_jail: bool, memory_limit_mb: int) -> Jail
     km.connection_file = str(own_dir / f".kernel-{tag}.json")
     km.transport = "ipc"  # unix sockets in the kernel's own folder: no network needed
     km.ip = str(own_dir / f".kernel-{tag}-ipc")
+    if use_jail:
+        # In the jail the sockets live in a folder on the jail's own scratch disk; on the host, that folder's name
+        # is a link to it (through /proc/<kernel pid>/root), made by the jail: the kernel writes nothing here.
+        km.ip = str(own_dir / f".kernel-{tag}-ipc" / "k")
+        km.own_dir = str(own_dir)
+        km.jail_options = [("memory_limit_mb", memory_limit_mb), ("socket_folder", f".kernel-{tag}-ipc")]
     if len(km.ip) + len("-65535") > MAX_SOCKET_PATH:  # zmq would fail to bind and the kernel never answer
         raise ValueError(f"{own_dir}: too long a path for the kernel's unix sockets (at most {MAX_SOCKET_PATH} bytes)")
-    if use_jail:
-        km.own_dir = str(own_dir)
-        km.jail_options = [("memory_limit_mb", memory_limit_mb)]
     return km
 
 
@@ -176,27 +191,71 @@ def _restart(client: NotebookClient, own_dir: Path, use_jail: bool, memory_limit
     client.start_new_kernel_client()
 
 
+class WatchedNotebookClient(NotebookClient):
+    """nbclient's notebook client, noting for each cell whether it timed out and whether its kernel finished it.
+
+    On a timeout nbclient interrupts the kernel, takes a made-up error reply for the cell and then waits up to
+    ``iopub_timeout`` seconds for the cell's idle message, whether or not the kernel answered. Here that wait is
+    the interrupt's grace (:data:`INTERRUPT_GRACE_SECONDS`; the normal ``iopub_timeout`` applies to cells that do
+    not time out, so nothing is added to the normal path) and its outcome is kept: ``finished`` says whether the
+    kernel went idle, that is, answered the interrupt. A kernel that did not is still running the cell.
+    """
+
+    timed_out = False
+    finished = False
+
+    def begin_cell(self, timeout: int) -> None:
+        """Reset the per-cell notes before running a cell with ``timeout`` seconds."""
+        if not hasattr(self, "_normal_iopub_timeout"):
+            self._normal_iopub_timeout = self.iopub_timeout
+        self.timeout = timeout
+        self.iopub_timeout = self._normal_iopub_timeout
+        self.timed_out = False
+        self.finished = False
+
+    async def _async_handle_timeout(self, timeout: int, cell=None):  # type: ignore[override]
+        self.timed_out = True
+        self.iopub_timeout = INTERRUPT_GRACE_SECONDS
+        return await super()._async_handle_timeout(timeout, cell)
+
+    def process_message(self, msg, cell, cell_index):  # type: ignore[override]
+        try:
+            return super().process_message(msg, cell, cell_index)
+        except CellExecutionComplete:  # the cell's idle message: the kernel is done with it
+            self.finished = True
+            raise
+
+
+def _error_output(ename: str, evalue: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[])
+
+
 def run_kernel_stage(
-    nb: nbformat.NotebookNode, own_dir: Path, *, cell_timeout: int, use_jail: bool, memory_limit_mb: int
+    nb: nbformat.NotebookNode,
+    own_dir: Path,
+    *,
+    cell_timeout: int,
+    use_jail: bool,
+    memory_limit_mb: int,
+    deadline: float | None = None,
 ) -> tuple[nbformat.NotebookNode, list[KernelCell], list[str], KernelTimings]:
-    """Execute ``nb`` with its working folder ``own_dir``; returns it, the test cell results, events and timings."""
-    env = kernel_environment()
-    env.pop("PYTHONPATH", None)
-    env["HOME"] = str(own_dir)
-    env["TMPDIR"] = str(own_dir / ".tmp")
+    """Execute ``nb`` with its working folder ``own_dir``; returns it, the test cell results, events and timings.
+
+    ``deadline`` (a :func:`time.monotonic` time, default none) is the end of the submission's budget for the
+    kernel stage: no cell runs past it, and the cells after it are not run (each is reported, and no test cell
+    among them counts as passed). Every wait is bounded: a cell by ``cell_timeout`` (or the deadline), its
+    interrupt by :data:`INTERRUPT_GRACE_SECONDS`, after which the kernel is killed and restarted.
+    """
+    env = student_environment(own_dir)  # an allow-list: nothing of the grader's environment reaches the kernel
     (own_dir / ".tmp").mkdir(exist_ok=True)
     km = _kernel_manager(own_dir, use_jail, memory_limit_mb)
-    client = NotebookClient(
+    client = WatchedNotebookClient(
         nb,
         km=km,
         timeout=cell_timeout,
         allow_errors=True,
         interrupt_on_timeout=True,
-        error_on_timeout={
-            "ename": "CellTimeoutError",
-            "evalue": f"the cell ran longer than {cell_timeout} s",
-            "traceback": [],
-        },
+        error_on_timeout={"ename": "CellTimeoutError", "evalue": "the cell timed out", "traceback": []},
         resources={"metadata": {"path": str(own_dir)}},
     )
     events: list[str] = []
@@ -210,37 +269,62 @@ def run_kernel_stage(
         "preexec_fn": die_with_parent,
     }
     timings = KernelTimings()
+    code_cells = [index for index, cell in enumerate(nb.cells) if cell.cell_type == "code"]
+    not_run: list[int] = []  # code cells left out: the budget ran out, or no kernel could be restarted
+    if deadline is not None and time.monotonic() >= deadline:
+        events.append("the submission's time budget ran out before this notebook: no cell of it was run")
+        return nb, _not_run(nb, code_cells), events, timings
     try:  # from the start: a kernel that starts but never answers must be shut down and its sockets closed too
         with _timed(timings, "start"):
             client.start_new_kernel(**launch)
             client.start_new_kernel_client()
-        for index, cell in enumerate(nb.cells):
-            if cell.cell_type != "code":
-                continue
+        for position, index in enumerate(code_cells):
+            cell = nb.cells[index]
+            limit = cell_timeout
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    not_run = code_cells[position:]
+                    events.append(
+                        f"the submission's time budget ran out: cells {index} to {code_cells[-1]} were not run"
+                    )
+                    break
+                limit = min(cell_timeout, max(1, math.ceil(remaining)))
+            client.begin_cell(limit)
+            restart_why = ""
             try:
                 with _timed(timings, "cells"):
                     client.execute_cell(cell, index)
             except DeadKernelError:
-                cell.outputs.append(
-                    nbformat.v4.new_output(
-                        "error", ename="KernelDied", evalue="the kernel died while running this cell", traceback=[]
-                    )
-                )
-                events.append(f"kernel died in cell {index}; restarted for the following cells")
-                reliable = False
-                try:
-                    with _timed(timings, "start"):
-                        _restart(client, own_dir, use_jail, memory_limit_mb, launch)
-                except Exception as error:  # noqa: BLE001 - the kernel stage only informs; stop it here
-                    events.append(f"could not restart the kernel ({error}); the rest of the notebook was not run")
-                    break
-            timed_out = any(o.get("ename") == "CellTimeoutError" for o in cell.outputs)
+                cell.outputs.append(_error_output("KernelDied", "the kernel died while running this cell"))
+                restart_why = f"kernel died in cell {index}; restarted for the following cells"
+            timed_out = client.timed_out and not restart_why
             if timed_out:
-                events.append(f"cell {index} ran past {cell_timeout} s and was interrupted")
+                cut_by_budget = limit < cell_timeout
+                why = "the submission's time budget ran out" if cut_by_budget else f"it ran past {limit} s"
+                cell.outputs.append(_error_output("CellTimeoutError", f"stopped by the grader: {why}"))
+                if client.finished:
+                    events.append(f"cell {index}: {why}; it was interrupted")
+                else:
+                    restart_why = (
+                        f"cell {index}: {why}; the kernel ignored the interrupt for {INTERRUPT_GRACE_SECONDS} s, "
+                        "so it was killed and restarted for the following cells"
+                    )
             _cut_outputs(cell)
             meta = cell.metadata.get("nbgrader", {})
             if meta.get("grade"):
                 results.append(KernelCell(meta["grade_id"], not _has_error(cell), reliable and not timed_out))
+            if restart_why:
+                events.append(restart_why)
+                reliable = False  # the following cells run without the state the earlier ones built
+                if position + 1 < len(code_cells):
+                    try:
+                        with _timed(timings, "start"):
+                            _restart(client, own_dir, use_jail, memory_limit_mb, launch)
+                    except Exception as error:  # noqa: BLE001 - the kernel stage only informs; stop it here
+                        events.append(f"could not restart the kernel ({error}); the rest of the notebook was not run")
+                        not_run = code_cells[position + 1 :]
+                        break
     finally:
         with _timed(timings, "stop"):
             try:
@@ -248,4 +332,16 @@ def run_kernel_stage(
             finally:
                 for leftover in own_dir.glob(".kernel-*"):
                     leftover.unlink(missing_ok=True)
-    return nb, results, events, timings
+    return nb, results + _not_run(nb, not_run), events, timings
+
+
+def _not_run(nb: nbformat.NotebookNode, indices: list[int]) -> list[KernelCell]:
+    """The test cells among ``indices``, which the kernel stage did not run: failed, and not compared."""
+    cells = []
+    for index in indices:
+        cell = nb.cells[index]
+        cell.outputs = [_error_output("NotRun", "not run by the grader: see the grading report")]
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            cells.append(KernelCell(meta["grade_id"], False, False))
+    return cells

@@ -25,6 +25,7 @@ import nbformat
 
 from .config import CELL_TIMEOUT_SECONDS
 from .kernel_stage import run_kernel_stage
+from .outputs import make_outputs_inert
 from .paths import ASSIGNMENT_ID
 from .sandbox.check_server import run_check
 from .sandbox.jail import DEFAULT_MEMORY_LIMIT_MB, jail_available
@@ -206,6 +207,9 @@ def _grade(root: Path, student: str, options: GradingOptions, work: Path) -> Sub
     stage_package(submitted, clean_dir / PACKAGE, trusted / PACKAGE, student)
 
     kernel_results: dict[tuple[str, str], bool | None] = {}
+    # One budget bounds the whole kernel stage of the submission (all its notebooks, kernel starts included); the
+    # clean check has a budget of its own, so that scores never depend on how long the kernel stage took.
+    kernel_deadline = time.monotonic() + options.budget
     for release_path in released_notebooks(root, options.notebooks):
         stem = release_path.stem
         t0 = time.perf_counter()
@@ -222,6 +226,7 @@ def _grade(root: Path, student: str, options: GradingOptions, work: Path) -> Sub
                     cell_timeout=options.cell_timeout,
                     use_jail=use_jail,
                     memory_limit_mb=options.memory_limit_mb,
+                    deadline=kernel_deadline,
                 )
                 seconds[f"kernel start {stem}"] = round(timings.start, 3)
                 seconds[f"kernel cells {stem}"] = round(timings.cells, 3)
@@ -232,6 +237,7 @@ def _grade(root: Path, student: str, options: GradingOptions, work: Path) -> Sub
             events += [f"{release_path.name}: {e}" for e in kernel_events]
             for cell in cells:
                 kernel_results[(stem, cell.grade_id)] = cell.passed if cell.reliable else None
+        events += [f"{release_path.name}: {note}" for note in make_outputs_inert(nb)]  # inert, bounded outputs
         nbformat.write(nb, str(autograded / release_path.name))
     if (submitted / "timestamp.txt").exists():
         shutil.copyfile(submitted / "timestamp.txt", autograded / "timestamp.txt")
@@ -253,19 +259,26 @@ def _grade(root: Path, student: str, options: GradingOptions, work: Path) -> Sub
             events.append(f"{notebook}.ipynb: set-up cell {failure['cell']} failed: {failure['message'][:300]}")
         for cell in outcome["cells"]:
             kernel = kernel_results.get((notebook, cell["grade_id"]))
-            flagged = kernel is not None and kernel != cell["visible_passed"]
-            if flagged:
+            mismatch = kernel is not None and kernel != cell["visible_passed"]
+            misused = bool(cell.get("misused_grader_code"))  # a call into grader code not in force: scores 0
+            flagged = mismatch or misused
+            if mismatch:
                 said = "passed" if kernel else "failed"
                 flags.append(
                     f"{notebook}.ipynb {cell['grade_id']}: the visible checks {said} in the student's kernel but "
                     f"{'passed' if cell['visible_passed'] else 'failed'} in the clean check; the clean result counts"
+                )
+            if misused:
+                flags.append(
+                    f"{notebook}.ipynb {cell['grade_id']}: the student's code called grader code that was not in "
+                    "force (a helper kept from an earlier call or test, or a forged handle); the cell scores 0"
                 )
             cells.append(
                 CellResult(
                     notebook=notebook,
                     grade_id=cell["grade_id"],
                     max_points=cell["max_points"],
-                    score=cell["max_points"] if cell["passed"] else 0.0,
+                    score=cell["max_points"] if cell["passed"] and not misused else 0.0,
                     message=cell["message"],
                     outcome=cell["outcome"],
                     kernel_passed=kernel,

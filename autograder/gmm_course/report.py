@@ -2,37 +2,63 @@
 
 Each line names the student, the file, what is wrong and what the grader did about it
 (the same four fields as the import report), so that nothing the grader decided on its
-own goes unsaid.
+own goes unsaid. Every field is student-controlled in part (grade ids, file names,
+messages quoting student output), so each is made printable and encodable
+(:func:`.plain_text.printable`) before it reaches the terminal, and each CSV cell is
+also defused against spreadsheet formulas (:func:`.plain_text.csv_cell`). The file is
+written whole and then moved into place: a report cut short cannot replace a good one.
 """
 
 from __future__ import annotations
 
 import csv
+import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from .pipeline import SubmissionResult
+from .plain_text import csv_cell, printable
 
 REPORT_FILE = "grading_report.csv"
 
+Row = tuple[str, str, str, str]
 
-def report_rows(result: SubmissionResult) -> list[tuple[str, str, str, str]]:
+
+def report_rows(result: SubmissionResult) -> list[Row]:
+    """The report lines of one graded submission: (student, file, problem, action), each field printable.
+
+    ``file`` is empty for lines about the whole submission.
+    """
     rows = [(n.student, n.file, n.problem, n.action) for n in result.notes]
     rows += [
-        (result.student, flag.split(" ", 1)[0], "FLAG " + flag.split(" ", 1)[1], "clean check recorded; review")
+        (result.student, flag.split(" ", 1)[0], "FLAG " + flag.split(" ", 1)[-1], "clean check recorded; review")
         for flag in result.flags
     ]
-    rows += [(result.student, "-", event, "contained; graded what could be graded") for event in result.events]
+    rows += [(result.student, "", event, "contained; graded what could be graded") for event in result.events]
     if result.isolation != "jail":
-        rows.append((result.student, "-", "student code ran without the jail", "see README, Trust model"))
-    return rows
+        rows.append((result.student, "", "student code ran without the jail", "see README, Trust model"))
+    return [(printable(s), printable(f), printable(p), printable(a)) for s, f, p, a in rows]
 
 
-def write_report(root: Path, results: list[SubmissionResult]) -> tuple[Path, list[str]]:
-    """Write ``grading_report.csv`` for ``results``; return its path and the lines to print."""
+def failure_row(student: str, error: str) -> Row:
+    """The report line of a student whose grading failed as a whole (so that no student vanishes from it)."""
+    return (printable(student), "", printable(f"grading failed: {error}"), "not graded; re-run autograde")
+
+
+def note_line(row: Row) -> str:
+    """One report row as the ``NOTE`` line printed for the instructor."""
+    student, file, problem, action = row
+    return f"NOTE {student}: {file + ': ' if file else ''}{problem} -> {action}"
+
+
+def write_report(root: Path, results: list[SubmissionResult], failures: Sequence[Row] = ()) -> tuple[Path, list[str]]:
+    """Write ``grading_report.csv`` for ``results`` (and ``failures``); return its path and the lines to print."""
     path = root / REPORT_FILE
-    rows = [row for result in results for row in report_rows(result)]
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    rows = [row for result in results for row in report_rows(result)] + list(failures)
+    temporary = path.with_name(f".{REPORT_FILE}.tmp")
+    with temporary.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["student", "file", "problem", "action"])
-        writer.writerows(rows)
-    return path, [f"NOTE {s}: {f}: {p} -> {a}" for s, f, p, a in rows]
+        writer.writerows([csv_cell(field) for field in row] for row in rows)
+    os.replace(temporary, path)
+    return path, [note_line(row) for row in rows]

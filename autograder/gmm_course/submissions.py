@@ -6,6 +6,16 @@ links, no more than ``MAX_FILES`` files or ``MAX_BYTES`` bytes, whatever the hea
 claim). The folder holding the notebooks is found (a zip often wraps everything in a
 top folder) and copied to ``submitted/<student>/gmm_em`` with a ``timestamp.txt``.
 Whatever cannot be taken is reported with the student, the file and the reason.
+
+One bad input costs one student at most, never the class: a zip entry that cannot be
+extracted (encrypted, damaged, a name too long, a file and a folder of one name, an
+entry that names no file) is skipped with a note, and any other failure while importing
+one entry becomes that entry's note ("not imported") while the rest are imported.
+Student ids are checked whole (no trailing newline) and must differ in more than
+case. The submission time is the platform's: the LMS's own listing of times where
+one is given, else the time the export wrote the student's entry (its file time);
+never a file the student wrote (a ``timestamp.txt`` in the submission is ignored,
+with a note).
 """
 
 from __future__ import annotations
@@ -16,14 +26,19 @@ import shutil
 import stat
 import tempfile
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
+from .plain_text import printable
+
 MAX_FILES = 2_000
 MAX_BYTES = 200 * 1024 * 1024
 MAX_FILE_BYTES = 50 * 1024 * 1024
-STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # matched whole (fullmatch): no trailing newline
+MAX_NAME_BYTES = 255  # one file or folder name, on Linux file systems
+STAMP_FILE = "timestamp.txt"  # nbgrader's: written by the import, never taken from the student
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"
 
 
@@ -41,7 +56,8 @@ class ImportNote:
     action: str
 
     def __str__(self) -> str:
-        return f"{self.student}: {self.file}: {self.problem} -> {self.action}"
+        """The note as one printable line (no escape sequence or newline of the student's reaches a terminal)."""
+        return printable(f"{self.student}: {self.file}: {self.problem} -> {self.action}")
 
 
 @dataclass(frozen=True)
@@ -59,7 +75,7 @@ def student_id_for(entry: Path) -> str:
         name.encode("utf-8")
     except UnicodeEncodeError:
         raise SubmissionError("the name is not valid UTF-8") from None
-    if not STUDENT_ID.match(name):
+    if not STUDENT_ID.fullmatch(name):
         raise SubmissionError(
             f"{name!r} is not a usable student id (letters, digits, '.', '_' and '-', at most 64 characters)"
         )
@@ -79,15 +95,37 @@ def _safe_member_path(name: str) -> PurePosixPath:
     return path
 
 
+def describe(error: BaseException) -> str:
+    """A short, path-free account of ``error`` for a report line."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror  # without the scratch folder's path, which means nothing to the instructor
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+def _member_problem(member: zipfile.ZipInfo, path: PurePosixPath) -> str:
+    """Why ``member`` cannot be extracted, judged from its header alone ("" if it can be tried)."""
+    if member.flag_bits & 0x1:
+        return "is encrypted (password-protected): it cannot be read"
+    if not path.parts:
+        return "names no file"
+    if any(len(part.encode("utf-8")) > MAX_NAME_BYTES for part in path.parts):
+        return f"has a name longer than {MAX_NAME_BYTES} bytes"
+    return ""
+
+
 def extract_zip(archive: Path, target: Path) -> list[ImportNote]:
-    """Extract ``archive`` into ``target`` safely; return notes on entries that were skipped."""
+    """Extract ``archive`` into ``target`` safely; return notes on entries that were skipped.
+
+    Raises :class:`SubmissionError` for what makes the whole zip suspect (not a zip, unsafe paths, too many
+    entries, too many bytes); an entry that merely cannot be extracted is skipped with a note.
+    """
     notes = []
     try:
         handle = zipfile.ZipFile(archive)
-    except (zipfile.BadZipFile, OSError) as error:
-        raise SubmissionError(f"not a readable zip file ({error})") from None
-    with handle:
         members = handle.infolist()
+    except Exception as error:  # noqa: BLE001 - BadZipFile, OSError, and whatever a crafted header raises
+        raise SubmissionError(f"not a readable zip file ({describe(error)})") from None
+    with handle:
         if len(members) > MAX_FILES:
             raise SubmissionError(f"holds {len(members)} entries, more than the {MAX_FILES} allowed")
         total = 0
@@ -97,22 +135,38 @@ def extract_zip(archive: Path, target: Path) -> list[ImportNote]:
             if stat.S_ISLNK(mode):
                 notes.append(ImportNote("", member.filename, "is a symbolic link", "skipped"))
                 continue
-            if member.is_dir():
-                (target / path).mkdir(parents=True, exist_ok=True)
+            problem = _member_problem(member, path)
+            if problem:
+                notes.append(ImportNote("", member.filename, problem, "skipped"))
                 continue
             destination = target / path
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            written = 0
-            with handle.open(member) as source, open(destination, "wb") as sink:
-                while chunk := source.read(1 << 20):
-                    written += len(chunk)
-                    total += len(chunk)
-                    if written > MAX_FILE_BYTES or total > MAX_BYTES:
-                        raise SubmissionError(
-                            f"expands beyond the size limit at {member.filename!r} "
-                            f"({MAX_FILE_BYTES >> 20} MiB a file, {MAX_BYTES >> 20} MiB in all): a zip bomb?"
-                        )
-                    sink.write(chunk)
+            created = False
+            try:
+                if member.is_dir():
+                    destination.mkdir(parents=True, exist_ok=True)
+                    continue
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                written = 0
+                with handle.open(member) as source, open(destination, "xb") as sink:
+                    created = True
+                    while chunk := source.read(1 << 20):  # the CRC is checked as the end is read
+                        written += len(chunk)
+                        total += len(chunk)
+                        if written > MAX_FILE_BYTES or total > MAX_BYTES:
+                            raise SubmissionError(
+                                f"expands beyond the size limit at {member.filename!r} "
+                                f"({MAX_FILE_BYTES >> 20} MiB a file, {MAX_BYTES >> 20} MiB in all): a zip bomb?"
+                            )
+                        sink.write(chunk)
+            except SubmissionError:
+                raise
+            except FileExistsError:
+                problem = "another entry already has this name (as a file or a folder)"
+                notes.append(ImportNote("", member.filename, problem, "skipped"))
+            except Exception as error:  # noqa: BLE001 - damaged (bad CRC), unsupported, a file and a folder of one name
+                if created:
+                    destination.unlink(missing_ok=True)  # no half-written file
+                notes.append(ImportNote("", member.filename, f"could not be extracted ({describe(error)})", "skipped"))
     return notes
 
 
@@ -143,8 +197,11 @@ def copy_folder(folder: Path, target: Path) -> list[ImportNote]:
             if count > MAX_FILES or total > MAX_BYTES:
                 raise SubmissionError(f"holds more than {MAX_FILES} files or {MAX_BYTES >> 20} MiB")
             destination = target / relative
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, destination)
+            try:
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, destination)
+            except OSError as error:  # unreadable, or vanished while being copied
+                notes.append(ImportNote("", str(relative), f"could not be copied ({describe(error)})", "skipped"))
     return notes
 
 
@@ -162,29 +219,63 @@ def find_assignment_root(folder: Path, notebook_names: list[str]) -> Path:
     return min(candidates, key=lambda p: (len(p.relative_to(folder).parts), str(p)))
 
 
-def read_timestamp(folder: Path) -> datetime:
-    """The submission time: its own timestamp.txt if valid, else the newest file's mtime (UTC)."""
-    stamp = folder / "timestamp.txt"
-    if stamp.is_file():
-        from nbgrader.utils import parse_utc
+def entry_time(entry: Path) -> datetime:
+    """The time the export wrote a student's entry (folder or zip): its own modification time, in UTC.
 
-        try:
-            return parse_utc(stamp.read_text(encoding="utf-8", errors="replace").strip()).replace(tzinfo=UTC)
-        except (ValueError, OverflowError):
-            pass  # fall back on the files' own times
-    newest = max((p.stat().st_mtime for p in folder.rglob("*") if p.is_file()), default=0.0)
-    return datetime.fromtimestamp(newest, UTC)
+    The platform sets it when it writes the export; no file inside the submission (which the student wrote, with
+    whatever file times their zip tool recorded) is consulted.
+    """
+    return datetime.fromtimestamp(entry.lstat().st_mtime, UTC)
+
+
+def read_times(listing: Path) -> dict[str, datetime]:
+    """An LMS's own list of submission times: a CSV with the columns ``student`` and ``timestamp``.
+
+    Times are ISO 8601 (``2026-11-20 10:30:00``, ``2026-11-20T10:30:00+01:00``); a time without a zone is UTC.
+    """
+    import csv
+
+    times = {}
+    with open(listing, newline="", encoding="utf-8-sig") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            try:
+                when = datetime.fromisoformat(row["timestamp"].strip())
+                student = row["student"].strip()
+            except (KeyError, AttributeError, ValueError) as error:
+                raise ValueError(f"{listing}, line {line}: expected the columns student,timestamp ({error})") from None
+            times[student] = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return times
+
+
+def _ignore_own_stamp(root: Path):
+    """A ``copytree`` filter that leaves out the student's own ``timestamp.txt`` (the import writes the real one)."""
+
+    def ignore(folder: str, names: list[str]) -> list[str]:
+        return [STAMP_FILE] if Path(folder) == root and STAMP_FILE in names else []
+
+    return ignore
 
 
 def import_submissions(
-    submissions_dir: Path, submitted_dir: Path, notebook_names: list[str], assignment_id: str
+    submissions_dir: Path,
+    submitted_dir: Path,
+    notebook_names: list[str],
+    assignment_id: str,
+    times: Mapping[str, datetime] | None = None,
 ) -> tuple[list[ImportedSubmission], list[ImportNote]]:
-    """Import every student entry of ``submissions_dir``; return (imported, report notes)."""
+    """Import every student entry of ``submissions_dir``; return (imported, report notes).
+
+    ``times``: the LMS's own submission time per student id (see :func:`read_times`); a student it does not list
+    gets the time of their entry in the export (:func:`entry_time`), with a note.
+    """
     imported, notes = [], []
     if not submissions_dir.is_dir():
         raise FileNotFoundError(f"{submissions_dir}: no such folder of submissions")
     entries = sorted(os.scandir(submissions_dir), key=lambda e: e.name)
-    seen: dict[str, str] = {}
+    earlier = {}  # lower-cased id -> id, of the students imported before: a new id may not differ in case alone
+    if submitted_dir.is_dir():
+        earlier = {p.name.lower(): p.name for p in submitted_dir.iterdir() if p.is_dir()}
+    claimed: dict[str, tuple[str, str]] = {}  # lower-cased id -> (id, entry) of this export
     for entry in entries:
         path = Path(entry.path)
         label = entry.name
@@ -193,35 +284,87 @@ def import_submissions(
         except SubmissionError as error:
             notes.append(ImportNote("?", repr(label), str(error), "not imported"))
             continue
-        if entry.is_symlink():
-            notes.append(ImportNote(student, label, "is a link", "not imported"))
+        key = student.lower()
+        if key in claimed:
+            first, first_label = claimed[key]
+            if first == student:
+                notes.append(ImportNote(student, label, f"a second submission (after {first_label})", "not imported"))
+            else:
+                problem = f"differs only in case from the student id of {first_label!r}"
+                notes.append(ImportNote(student, label, problem, "not imported (ids must differ in more than case)"))
             continue
-        if not (entry.is_dir() or (entry.is_file() and label.lower().endswith(".zip"))):
-            notes.append(ImportNote(student, label, "is neither a folder nor a .zip file", "not imported"))
+        claimed[key] = (student, label)
+        if earlier.get(key, student) != student:
+            problem = f"differs only in case from the student id {earlier[key]!r}, imported before"
+            notes.append(ImportNote(student, label, problem, "not imported (ids must differ in more than case)"))
             continue
-        if student in seen:
-            notes.append(ImportNote(student, label, f"a second submission (after {seen[student]})", "not imported"))
+        entry_notes: list[ImportNote] = []
+        try:
+            submission = _import_entry(entry, student, submitted_dir, notebook_names, assignment_id, times, entry_notes)
+        except SubmissionError as error:
+            notes += entry_notes
+            notes.append(ImportNote(student, label, str(error), "not imported"))
             continue
-        seen[student] = label
-        with tempfile.TemporaryDirectory(prefix="gmm-import-") as scratch:
-            unpacked = Path(scratch) / "unpacked"
-            unpacked.mkdir()
-            try:
-                entry_notes = extract_zip(path, unpacked) if entry.is_file() else copy_folder(path, unpacked)
-                root = find_assignment_root(unpacked, notebook_names)
-            except SubmissionError as error:
-                notes.append(ImportNote(student, label, str(error), "not imported"))
-                continue
-            notes += [ImportNote(student, n.file, n.problem, n.action) for n in entry_notes]
-            present = sorted(p.name for p in root.glob("*.ipynb"))
-            for missing in sorted(set(notebook_names) - set(present)):
-                notes.append(ImportNote(student, missing, "notebook missing", "imported the rest; scores 0"))
-            timestamp = read_timestamp(root)
-            target = submitted_dir / student / assignment_id
+        except Exception as error:  # noqa: BLE001 - one entry's failure, whatever it is, must not stop the class
+            notes += entry_notes
+            notes.append(ImportNote(student, label, f"could not be imported ({describe(error)})", "not imported"))
+            continue
+        notes += entry_notes
+        imported.append(submission)
+    return imported, notes
+
+
+def _import_entry(
+    entry: os.DirEntry,
+    student: str,
+    submitted_dir: Path,
+    notebook_names: list[str],
+    assignment_id: str,
+    times: Mapping[str, datetime] | None,
+    notes: list[ImportNote],
+) -> ImportedSubmission:
+    """Import one entry of the export as ``student``'s submission, appending its notes to ``notes``.
+
+    The submission is staged next to its final place and moved there only when complete: a failure leaves
+    nothing half-imported (and an earlier import of the student as it was).
+    """
+    path = Path(entry.path)
+    label = entry.name
+    if entry.is_symlink():
+        raise SubmissionError("is a link")
+    if not (entry.is_dir() or (entry.is_file() and label.lower().endswith(".zip"))):
+        raise SubmissionError("is neither a folder nor a .zip file")
+    if times is not None and student in times:
+        timestamp = times[student]
+    else:
+        timestamp = entry_time(path)
+        if times is not None:
+            action = f"the time of its entry in the export is used ({timestamp:%Y-%m-%d %H:%M} UTC)"
+            notes.append(ImportNote(student, label, "not in the LMS's list of submission times", action))
+    with tempfile.TemporaryDirectory(prefix="gmm-import-") as scratch:
+        unpacked = Path(scratch) / "unpacked"
+        unpacked.mkdir()
+        entry_notes = extract_zip(path, unpacked) if entry.is_file() else copy_folder(path, unpacked)
+        notes += [ImportNote(student, n.file, n.problem, n.action) for n in entry_notes]
+        root = find_assignment_root(unpacked, notebook_names)
+        present = sorted(p.name for p in root.glob("*.ipynb"))
+        for missing in sorted(set(notebook_names) - set(present)):
+            notes.append(ImportNote(student, missing, "notebook missing", "imported the rest; scores 0"))
+        if (root / STAMP_FILE).exists() or (root / STAMP_FILE).is_symlink():
+            action = "ignored: the submission time is the platform's, from the export"
+            notes.append(ImportNote(student, STAMP_FILE, "the submission holds a timestamp file of its own", action))
+        target = submitted_dir / student / assignment_id
+        staging = target.with_name(f".{assignment_id}.importing")
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(root, staging, ignore=_ignore_own_stamp(root))
+            (staging / STAMP_FILE).write_text(timestamp.strftime(TIMESTAMP_FORMAT) + "\n")
             if target.exists():
                 shutil.rmtree(target)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copytree(root, target)
-            (target / "timestamp.txt").write_text(timestamp.strftime(TIMESTAMP_FORMAT) + "\n")
-            imported.append(ImportedSubmission(student, path, timestamp, tuple(present)))
-    return imported, notes
+            staging.rename(target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+            if not target.exists():  # no empty student folder: autograde would take it for a submission
+                shutil.rmtree(target.parent, ignore_errors=True)
+    return ImportedSubmission(student, path, timestamp, tuple(present))

@@ -274,3 +274,15 @@ def damage_package(folder: Path) -> None:
     (package / "univariate.py").unlink()
     (package / "my_helpers.py").write_text("HELPER = 1\n")
     (package / "data").mkdir()
+
+
+# Issue 11 ("grader trust, round 2"): new attacks on what crosses boundaries, one file per kind of boundary.
+# Imported here, after Case and the edit functions above exist; they go before honest_last, which must come last.
+from .cases_checker import CASES as CHECKER_CASES  # noqa: E402 - grader code reached through the wire
+from .cases_input import CASES as INPUT_CASES  # noqa: E402 - waits and bad input
+from .cases_input import list_metadata, surrogate_grade_id  # noqa: E402, F401 - edit functions, looked up here
+from .cases_jail import CASES as JAIL_CASES  # noqa: E402 - what persists, leaks or grows in the jail
+from .cases_outputs import CASES as OUTPUT_CASES  # noqa: E402 - active or huge outputs
+
+CASES[-1:-1] = [*CHECKER_CASES, *INPUT_CASES, *JAIL_CASES, *OUTPUT_CASES]
+assert CASES[-1].name == "honest_last" and len({c.name for c in CASES}) == len(CASES)

@@ -9,9 +9,19 @@ on, then each test cell, visible part and hidden part, against a trusted
 printed by the student's code cost nothing unless a test turns them into errors
 itself, as the ``logsumexp`` tests do for "no warning" requirements.
 
+A cell in which the student's code called grader code through a handle that was not
+in force (a reference helper kept from an earlier patch or call, or a forged handle;
+see :mod:`.remote`) fails, whatever its tests said: ``outcome`` "misuse" and
+``misused_grader_code`` true, so the grading flags it and it scores 0.
+
+The checker bounds itself: its address space may grow by half the student's memory
+limit (at least 1 GiB) over what it holds at the start (:func:`bound_memory`), and
+grader code that the student's code calls back into stops at the cell's deadline.
+
 Writes a JSON result: per notebook and test cell, whether the visible part and the
-whole cell passed, the error message, and the time taken; plus what happened to the
-student process (deaths, timeouts, stderr).
+whole cell passed, the error message, the time taken and whether grader code was
+misused; plus what happened to the student process (deaths, timeouts, misuse,
+stderr) and how often it was started.
 """
 
 from __future__ import annotations
@@ -23,6 +33,8 @@ import contextlib
 import io
 import json
 import os
+import re
+import resource
 import sys
 import time
 from pathlib import Path
@@ -30,6 +42,11 @@ from pathlib import Path
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 HIDDEN_END = "### END HIDDEN TESTS"
 MAX_MESSAGE = 1500
+MIN_CHECKER_GROWTH_MB = 1024
+MISUSE_MESSAGE = (
+    "the student's code called grader code that was not in force in this cell (a helper kept from an earlier "
+    "call or test, or a forged handle): the cell fails"
+)
 
 
 def code_of(cell_source: str) -> str:
@@ -99,7 +116,8 @@ class NotebookRun:
             exec(code, namespace)  # noqa: S102 - the instructor's own notebook code
 
     def run(self, notebook_path: Path) -> dict:
-        from .remote import CellTimeout, StudentProcessDied
+        from .remote import CellTimeout, GraderCodeMisused, StudentProcessDied
+        from .trusted_package import watch_installed_modules
 
         cells = json.loads(notebook_path.read_text(encoding="utf-8"))["cells"]
         namespace: dict = {"__name__": "__main__", "__builtins__": builtins, "display": lambda *a, **k: None}
@@ -118,6 +136,7 @@ class NotebookRun:
                     )
                 continue
             self.session.deadline = min(now + self.cell_timeout, self.budget_end)
+            watch_installed_modules()  # what earlier cells imported: a test may patch it
             visible_ok = passed = False
             message, outcome = "", "passed"
             try:
@@ -133,13 +152,20 @@ class NotebookRun:
                 message, outcome = _message(error), "timeout"
             except StudentProcessDied as error:
                 message, outcome = _message(error), "died"
+            except GraderCodeMisused:
+                pass  # recorded by the session: see below
             except Exception as error:  # noqa: BLE001 - any failure of a test is a failed test
                 message, outcome = _message(error), "failed"
             finally:
+                misused = bool(self.session.take_misuse())  # even where a test caught the error
                 self.session.end_cell()
                 _close_figures()
+            if misused:
+                passed, message, outcome = False, MISUSE_MESSAGE, "misuse"
             if meta.get("grade"):
-                results.append(self._result(meta, visible_ok, passed, message, time.monotonic() - now, outcome))
+                result = self._result(meta, visible_ok, passed, message, time.monotonic() - now, outcome)
+                result["misused_grader_code"] = misused
+                results.append(result)
             else:
                 setup_seconds += time.monotonic() - now
                 if not passed:
@@ -165,6 +191,25 @@ def _close_figures() -> None:
         plt.close("all")
 
 
+def bound_memory(memory_limit_mb: int) -> int:
+    """Limit this process's address space to what it holds now plus half ``memory_limit_mb`` (at least 1 GiB).
+
+    Sets the soft limit only, so that the student processes this checker starts get
+    their own limits (``remote`` lifts it while starting one). Past the limit an
+    allocation raises MemoryError: in grader code that the student's code called back
+    into, the student's call fails, and in a test, the test fails. Returns the limit
+    in bytes.
+    """
+    status = Path("/proc/self/status").read_text()
+    now = int(re.search(r"VmSize:\s+(\d+) kB", status).group(1)) * 1024
+    limit = now + max(MIN_CHECKER_GROWTH_MB, memory_limit_mb // 2) * 1024 * 1024
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    return limit
+
+
 def check_submission(args: argparse.Namespace) -> dict:
     import matplotlib
 
@@ -181,6 +226,7 @@ def check_submission(args: argparse.Namespace) -> dict:
     )
     import_trusted_package(Path(args.skeleton_parent), session)
     os.chdir(args.skeleton_parent)  # where the notebooks' data/ folder is
+    bound_memory(args.memory_limit_mb)
     budget_end = start + args.budget
     notebooks = {}
     try:

@@ -7,15 +7,22 @@ Each blank function (one whose body raises ``NotImplementedError``) is replaced 
 process. Setting or deleting a module attribute (what ``mock.patch.object`` does in a
 test) is forwarded to the student's module of the same name, so a test that swaps in
 a reference helper or a fake swaps it on both sides.
+
+The same holds for modules of the Python installation (:func:`watch_installed_modules`):
+a test that forbids ``np.linalg.inv`` by patching it forbids it where the student's
+code runs, exactly as in the student's kernel. Only changes made by test code (a
+notebook cell, or ``unittest.mock`` on its behalf) are mirrored, never a library's own.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import importlib
 import sys
 import types
 from pathlib import Path
+from unittest import mock
 
 from .remote import StudentSession
 
@@ -90,6 +97,13 @@ _DELETED = object()
 _FORWARDING: dict[str, tuple[StudentSession, str, dict]] = {}
 
 
+def _mirrorable(value) -> bool:
+    """A function (not a class or module) or a plain scalar: what a patch may put in the student's module."""
+    if callable(value):
+        return not isinstance(value, type | types.ModuleType)
+    return value is None or isinstance(value, bool | int | float | str)
+
+
 def _forward(module: types.ModuleType, name: str, value) -> None:
     entry = _FORWARDING.get(module.__name__)
     if entry is None or name.startswith("__"):
@@ -97,10 +111,73 @@ def _forward(module: types.ModuleType, name: str, value) -> None:
     session, remote_name, originals = entry
     if value is _DELETED or originals.get(name, _DELETED) is value:
         session.restore_global(remote_name, name)
-    elif callable(value) and not isinstance(value, type | types.ModuleType):
+    elif _mirrorable(value):
         session.set_global(remote_name, name, value)
-    elif value is None or isinstance(value, bool | int | float | str):
-        session.set_global(remote_name, name, value)
+
+
+# ---------------------------------------------------------------- modules of the installation
+
+#: Never mirrored: the course's own packages (the student has none of them but gmm_student, which
+#: ForwardingModule covers) and the interpreter's state.
+_NOT_WATCHED = ("gmm_student", "gmm_reference", "gmm_course", "__main__", "sys", "builtins")
+_WATCH: dict = {"session": None, "seen": 0, "originals": {}}
+
+
+def _from_test_code(frame) -> bool:
+    """True if the frame that set the attribute runs a notebook cell's code (or a function it defined) or mock.
+
+    The checker runs cells in a namespace named ``__main__`` and labels their code ``<grade_id>``.
+    """
+    module = frame.f_globals.get("__name__")
+    return module == "unittest.mock" or (module == "__main__" and frame.f_code.co_filename.startswith("<"))
+
+
+class WatchedModule(types.ModuleType):
+    """A module of the installation whose attribute changes by test code are mirrored in the student's process."""
+
+    def __setattr__(self, name, value):
+        previous = self.__dict__.get(name, _DELETED)
+        super().__setattr__(name, value)
+        _mirror(self, name, previous, value, sys._getframe(1))
+
+    def __delattr__(self, name):
+        previous = self.__dict__.get(name, _DELETED)
+        super().__delattr__(name)
+        _mirror(self, name, previous, _DELETED, sys._getframe(1))
+
+
+def _mirror(module: types.ModuleType, name: str, previous, value, caller) -> None:
+    session = _WATCH["session"]
+    if session is None or name.startswith("__") or not _from_test_code(caller):
+        return
+    key = (module.__name__, name)
+    original = _WATCH["originals"].setdefault(key, previous)
+    if value is original or not _mirrorable(value):
+        session.restore_global(module.__name__, name, absolute=True)
+    else:
+        session.set_global(module.__name__, name, value, absolute=True)
+
+
+def watch_installed_modules() -> None:
+    """Watch every plain module of the installation loaded so far (cheap when none is new)."""
+    if _WATCH["session"] is None or len(sys.modules) == _WATCH["seen"]:
+        return
+    for name, module in list(sys.modules.items()):
+        if type(module) is types.ModuleType and name.split(".", 1)[0] not in _NOT_WATCHED:
+            with contextlib.suppress(TypeError):
+                module.__class__ = WatchedModule
+    _WATCH["seen"] = len(sys.modules)
+
+
+_unwatched_enter = mock._patch.__enter__
+
+
+def _watching_enter(self):
+    """``mock.patch`` entering: watch the module it patches first, even one the test has just imported."""
+    with contextlib.suppress(Exception):
+        self.getter()  # imports the target of mock.patch("package.module.name")
+    watch_installed_modules()
+    return _unwatched_enter(self)
 
 
 def import_trusted_package(skeleton_parent: Path, session: StudentSession) -> types.ModuleType:
@@ -131,6 +208,9 @@ def import_trusted_package(skeleton_parent: Path, session: StudentSession) -> ty
         module.__class__ = ForwardingModule
         remote_name = full_name[len(PACKAGE) + 1 :]
         _FORWARDING[full_name] = (session, remote_name, dict(vars(module)))
+    _WATCH["session"] = session
+    watch_installed_modules()
+    mock._patch.__enter__ = _watching_enter
     return package
 
 
