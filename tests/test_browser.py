@@ -17,10 +17,13 @@ from __future__ import annotations
 import base64
 import copy
 import html
+import json
+import os
 import shutil
 import struct
 import subprocess
 import tempfile
+import time
 import zlib
 from html.parser import HTMLParser
 from pathlib import Path
@@ -310,3 +313,156 @@ def test_the_feedback_page_is_inert_even_for_a_notebook_the_grader_did_not_clean
     assert_inert(load_in_chromium(page, tmp_path))
     assert "data:image/png;base64," + base64.b64encode(_png(4, 3)).decode() in page  # valid figures still shown
     assert "3 figure(s) not shown: not a valid PNG or JPEG image, or too large." in page  # the two PNGs, the JPEG
+
+
+# The feedback page as a reader sees it (issue 12, part 6): it fits a phone, and rendered answers stay inert.
+
+
+class DevTools:
+    """Headless Chromium driven over ``--remote-debugging-pipe`` (file descriptors 3 and 4, JSON ending in NUL).
+
+    The test measures the laid-out page from outside: DevTools evaluation is not page script, so the page's
+    Content-Security-Policy (no script at all) stays as it is.
+    """
+
+    def __init__(self, folder: Path, width: int, height: int) -> None:
+        to_chromium, self._theirs_in = os.pipe()
+        self._theirs_out, from_chromium = os.pipe()
+
+        def on_fds_3_and_4() -> None:  # in the child: the pipe ends where Chromium expects them, inheritable
+            ends = os.dup(to_chromium), os.dup(from_chromium)
+            os.dup2(ends[0], 3)
+            os.dup2(ends[1], 4)
+
+        profile = Path(tempfile.mkdtemp(prefix="chromium-", dir=folder))
+        binary = Path("/usr/lib/chromium/chromium")  # Debian's wrapper script is fine too, but adds nothing here
+        self.process = subprocess.Popen(
+            [
+                str(binary) if binary.exists() else CHROMIUM,
+                "--headless",
+                "--disable-gpu",
+                "--no-sandbox",
+                "--no-first-run",
+                f"--user-data-dir={profile}",
+                "--remote-debugging-pipe",
+                f"--window-size={width},{height}",
+                "about:blank",
+            ],
+            preexec_fn=on_fds_3_and_4,
+            close_fds=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        os.close(to_chromium)
+        os.close(from_chromium)
+        self._writer = os.fdopen(self._theirs_in, "wb")
+        self._reader = os.fdopen(self._theirs_out, "rb")
+        self._buffer = b""
+        self._id = 0
+        target = self.send("Target.createTarget", url="about:blank")["targetId"]
+        self.session = self.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600}
+        self.send("Emulation.setDeviceMetricsOverride", session=True, **metrics)
+
+    def send(self, method: str, session: bool = False, **params: object) -> dict:
+        """Send one command and return its result (events in between are skipped)."""
+        self._id += 1
+        message = {"id": self._id, "method": method, "params": params}
+        if session:
+            message["sessionId"] = self.session
+        self._writer.write(json.dumps(message).encode() + b"\0")
+        self._writer.flush()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            while b"\0" not in self._buffer:
+                chunk = self._reader.read1(1 << 16)
+                assert chunk, "Chromium closed its DevTools pipe"
+                self._buffer += chunk
+            raw, self._buffer = self._buffer.split(b"\0", 1)
+            reply = json.loads(raw)
+            if reply.get("id") == self._id:
+                assert "error" not in reply, reply["error"]
+                return reply["result"]
+        raise TimeoutError(method)
+
+    def open(self, url: str) -> None:
+        self.send("Page.navigate", session=True, url=url)
+        for _ in range(300):
+            if self.evaluate("document.readyState") == "complete":
+                return
+            time.sleep(0.1)
+        raise TimeoutError(url)
+
+    def evaluate(self, expression: str) -> object:
+        return self.send("Runtime.evaluate", session=True, expression=expression, returnByValue=True)["result"].get(
+            "value"
+        )
+
+    def screenshot(self, path: Path) -> None:
+        data = self.send("Page.captureScreenshot", session=True, format="png", captureBeyondViewport=True)["data"]
+        path.write_bytes(base64.b64decode(data))
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        self._writer.close()
+        self._reader.close()
+
+
+#: What overflows the page sideways: the document's width against the viewport's, and each element wider than
+#: its box without being a deliberate scroller (display maths may scroll inside its own line).
+LAYOUT = """JSON.stringify({
+  page: document.documentElement.scrollWidth, viewport: window.innerWidth,
+  overflowing: Array.from(document.querySelectorAll('pre, p, li, figcaption, h3, code'))
+    .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.tagName + ': ' + e.textContent.slice(0, 60)),
+  maths: document.querySelectorAll('math').length,
+})"""
+
+
+@pytest.mark.parametrize("width,height", [(390, 844), (1280, 900)], ids=["phone", "desktop"])
+def test_the_feedback_page_fits_the_screen_without_a_sideways_scrollbar(graded_hostile, tmp_path, width, height):
+    page = render_student_report(graded_hostile, STUDENT)
+    path = tmp_path / "feedback.html"
+    path.write_text(page, encoding="utf-8")
+    browser = DevTools(tmp_path, width, height)
+    try:
+        browser.open(path.as_uri())
+        layout = json.loads(browser.evaluate(LAYOUT))
+        browser.screenshot(tmp_path / f"feedback-{width}.png")
+    finally:
+        browser.close()
+    assert layout["page"] <= layout["viewport"] == width, layout
+    assert not layout["overflowing"], layout["overflowing"][:5]
+    assert layout["maths"] > 0  # the answer's maths is drawn as MathML, in the browser
+    assert (tmp_path / f"feedback-{width}.png").stat().st_size > 10_000
+
+
+def test_rendered_answers_and_comments_with_hostile_markup_run_no_script(graded_hostile, tmp_path):
+    """The written answers (raw, not made inert by the grader) go through Markdown to HTML; a comment too."""
+    from nbgrader.api import Gradebook
+
+    from gmm_course.paths import COURSE_ID
+
+    path = graded_hostile.autograded_dir(STUDENT) / f"{NOTEBOOK}.ipynb"
+    original = path.read_bytes()
+    hostile_comment = f"<img src=x onerror={ROOT}.pwnedComment=1> $\\text{{<script>{ROOT}.pwnedTex=1</script>}}$"
+    with Gradebook(graded_hostile.database_url, COURSE_ID) as gradebook:
+        comment = gradebook.find_submission_notebook(NOTEBOOK, ASSIGNMENT_ID, STUDENT).comments[0]
+        comment.manual_comment = hostile_comment
+        gradebook.db.commit()
+    try:
+        nb = hostile_notebook(path)
+        for cell in nb.cells:  # every answer: hostile markup, and maths that latex2mathml copies as it is
+            if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution"):
+                cell.source = HOSTILE_ANSWER + f"\n\n$$\\text{{</math><img src=x onerror={ROOT}.pwnedMath=1>}}$$\n"
+        nbformat.write(nb, str(path))
+        page = render_student_report(graded_hostile, STUDENT)
+    finally:
+        path.write_bytes(original)
+        with Gradebook(graded_hostile.database_url, COURSE_ID) as gradebook:
+            gradebook.find_submission_notebook(NOTEBOOK, ASSIGNMENT_ID, STUDENT).comments[0].manual_comment = None
+            gradebook.db.commit()
+    dom = load_in_chromium(page, tmp_path)
+    assert_inert(dom)
+    assert html.escape(hostile_comment) in page  # the comment is shown, as text
+    assert "<math" in page and "The responsibilities are posterior probabilities" in page

@@ -251,3 +251,70 @@ def test_non_utf8_names_are_reported(tmp_path):
 def test_missing_export_folder_is_an_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such folder"):
         import_submissions(tmp_path / "absent", tmp_path / "submitted", NOTEBOOKS, "gmm_em")
+
+
+def _environment(folder: Path, files: int) -> None:
+    """A virtual environment as ``python -m venv`` leaves it: ``pyvenv.cfg``, packages, a link to python."""
+    (folder / "lib" / "site-packages").mkdir(parents=True)
+    (folder / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    for index in range(files):
+        (folder / "lib" / "site-packages" / f"module_{index}.py").write_text("x = 1\n")
+    (folder / "bin").mkdir()
+    os.symlink("/usr/bin/python3", folder / "bin" / "python")
+
+
+def _tool_folders(folder: Path) -> None:
+    """What Python, Jupyter and git leave in a course folder: nothing a grader needs."""
+    for name in ("gmm_student/__pycache__", ".ipynb_checkpoints", ".git/objects"):
+        (folder / name).mkdir(parents=True)
+    (folder / "gmm_student" / "__pycache__" / "em.cpython-311.pyc").write_bytes(b"\0" * 64)
+    (folder / ".ipynb_checkpoints" / "01_a-checkpoint.ipynb").write_text("{}")
+    (folder / ".git" / "objects" / "blob").write_bytes(b"x")
+
+
+def test_environments_and_tool_folders_are_left_out_quietly_before_the_limits(tmp_path, monkeypatch):
+    """A course folder zipped with the .venv inside it is imported; one summary line says what was left out."""
+    monkeypatch.setattr(submissions, "MAX_FILES", 20)  # each environment alone holds more files than allowed
+    lms = tmp_path / "lms"
+    folder = _submission(lms / "ada")
+    _environment(folder / ".venv", files=30)
+    _tool_folders(folder)
+    zipped = _submission(tmp_path / "zipped" / "course")
+    _environment(zipped / "env", files=30)
+    _tool_folders(zipped)
+    with zipfile.ZipFile(lms / "ben.zip", "w") as archive:
+        for path in sorted(zipped.parent.rglob("*")):
+            if path.is_symlink():  # as zip -y stores it
+                info = zipfile.ZipInfo(path.relative_to(zipped.parent).as_posix())
+                info.external_attr = (stat.S_IFLNK | 0o777) << 16
+                archive.writestr(info, os.readlink(path))
+            else:
+                archive.write(path, path.relative_to(zipped.parent).as_posix())
+    notebook_with_env_name = _submission(lms / "cleo")
+    (notebook_with_env_name / "work").mkdir()  # a folder with a notebook of its own is coursework
+    (notebook_with_env_name / "work" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (notebook_with_env_name / "work" / "scratch.ipynb").write_text("{}")
+    imported, notes, submitted = _run(lms, tmp_path)
+    assert sorted(imported) == ["ada", "ben", "cleo"], [str(n) for n in notes]
+    assert len(notes) == 1 and notes[0].student == "", [str(n) for n in notes]
+    assert "8 folder(s) in 2 submission(s)" in str(notes[0]) and "virtual environments" in str(notes[0])
+    for student in ("ada", "ben"):
+        kept = sorted(
+            p.relative_to(submitted / student / "gmm_em").as_posix() for p in (submitted / student).rglob("gmm_em/**/*")
+        )
+        assert kept == ["01_a.ipynb", "02_b.ipynb", "gmm_student", "gmm_student/em.py", "timestamp.txt"], kept
+    assert (submitted / "cleo" / "gmm_em" / "work" / "pyvenv.cfg").is_file()
+
+
+def test_the_limits_still_hold_for_what_is_left(tmp_path, monkeypatch):
+    """Leaving out environments does not open a way around the file-count limit for the coursework itself."""
+    monkeypatch.setattr(submissions, "MAX_FILES", 20)
+    lms = tmp_path / "lms"
+    folder = _submission(lms / "ada")
+    _environment(folder / ".venv", files=5)
+    for index in range(25):
+        (folder / "gmm_student" / f"extra_{index}.py").write_text("x = 1\n")
+    _zip(lms / "ben.zip", {"01_a.ipynb": b"{}", **{f"data/{i}.csv": b"1" for i in range(25)}})
+    imported, notes, _ = _run(lms, tmp_path)
+    assert imported == {}
+    assert {n.student for n in notes if n.action == "not imported"} == {"ada", "ben"}

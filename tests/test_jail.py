@@ -339,3 +339,14 @@ def test_limit_events_are_said_once_and_the_group_removed(tmp_path):
     subprocess.run(command, check=True, timeout=60)
     assert jail_limit_events(own) == [] and jail_limit_events(own) == []
     assert not any(folder.exists() for folder in folders)
+
+
+def test_groups_left_by_a_grader_process_that_died_are_removed():
+    _needs_cgroup("pids")
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    parents = set(cgroups._support().parents.values())
+    orphans = [parent / f"gmm-jail-{int(ended.stdout)}-0" for parent in parents]
+    for orphan in orphans:
+        orphan.mkdir()
+    assert cgroups.remove_orphans() >= len(orphans)
+    assert not any(orphan.exists() for orphan in orphans)

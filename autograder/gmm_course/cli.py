@@ -1,7 +1,9 @@
-"""``gmm-course``: the instructor's command line. ``gmm-course COMMAND --help`` for each command.
+"""gmm-course: the instructor's command line.
 
-The grading commands work in a course directory (``--work-dir``, default ``.grading``)
-with a SQLite gradebook inside it, unless ``--db`` names another database.
+The instructor's command line of the Gaussian mixture course. The grading commands
+(import, autograde, formgrader, feedback, export) work in a course folder (--work-dir,
+default .grading; make demo puts its class in .grading/demo) whose gradebook is SQLite
+inside it unless --db names another database.
 """
 
 from __future__ import annotations
@@ -9,10 +11,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 import time
 from pathlib import Path
 
 from . import paths
+
+DEMO_CELL_TIMEOUT = 20  # demo.DEMO_CELL_TIMEOUT (not imported: it would load the whole grader for --help)
 
 
 def _workspace(args):
@@ -22,7 +27,17 @@ def _workspace(args):
 
 
 def _notebook_names() -> list[str]:
+    """File names of the course's notebooks, in course order."""
     return [p.name for p in paths.source_notebooks()]
+
+
+def _require_course(args) -> None:
+    """Refuse (``ValueError``, naming it) a ``--work-dir`` that holds no course: no gradebook, no submissions."""
+    from .formgrader import course_problem
+
+    problem = course_problem(Path(args.work_dir), args.db)
+    if problem:
+        raise ValueError(problem)
 
 
 def _cmd_skeleton(args) -> int:
@@ -51,7 +66,13 @@ def _cmd_check_notebook(args) -> int:
     from .mutants import ALL_MUTANTS, CATALOGUE
     from .validation import grade_source_notebook
 
+    names = _notebook_names()
+    if args.notebook not in names:
+        raise ValueError(f"no notebook {args.notebook!r} in {paths.SOURCE_NOTEBOOKS_DIR}: one of {', '.join(names)}")
     packages = args.package or ["reference", "skeleton"]
+    unknown = [p for p in packages if p not in ("reference", "skeleton") and p not in ALL_MUTANTS]
+    if unknown:
+        raise ValueError(f"unknown package {', '.join(unknown)}: use reference, skeleton or a mutant name")
     if args.all_mutants:
         packages += [m.name for m in CATALOGUE.get(args.notebook, [])]
     wrong = []
@@ -87,7 +108,7 @@ def _cmd_build(args) -> int:
 def _cmd_validate(args) -> int:
     from .validation import validate_course
 
-    problems = validate_course(Path(args.work_dir))
+    problems = validate_course(Path(args.work_dir) if args.work_dir else None)
     for problem in problems:
         print(f"FAIL {problem}")
     print("validate: " + ("all checks passed" if not problems else f"{len(problems)} problem(s)"))
@@ -97,6 +118,8 @@ def _cmd_validate(args) -> int:
 def _cmd_import(args) -> int:
     from .submissions import import_submissions, read_times
 
+    if not Path(args.submissions).is_dir():  # before the course folder is made for it
+        raise ValueError(f"{args.submissions}: no such folder of submissions (give the LMS export's folder)")
     times = read_times(Path(args.times)) if args.times else None
     workspace = _workspace(args)
     workspace.prepare()
@@ -110,7 +133,9 @@ def _cmd_import(args) -> int:
         print(f"NOTE {note}")
     not_taken = sum(1 for n in notes if n.action == "not imported")
     print(f"import: {len(imported)} submission(s) imported, {not_taken} not imported")
-    return 0
+    if not_taken:  # the others are imported; the instructor must still see that the class is not complete
+        print(f"gmm-course import: {not_taken} entry(ies) not imported: see the NOTE lines above", file=sys.stderr)
+    return 1 if not_taken else 0
 
 
 def _cmd_autograde(args) -> int:
@@ -119,6 +144,7 @@ def _cmd_autograde(args) -> int:
     from .plain_text import printable
     from .report import failure_row, write_report
 
+    _require_course(args)
     workspace = _workspace(args)
     options = GradingOptions(
         cell_timeout=args.timeout, budget=args.budget, memory_limit_mb=args.memory_limit, jail=args.jail
@@ -145,7 +171,9 @@ def _cmd_autograde(args) -> int:
         print("slowest: " + ", ".join(f"{o.student} {o.seconds:.1f} s" for o in slowest))
     failed = [o for o in outcomes if o.status == "failed"]  # no result of this run: a line of the report each
     results = [r for r in (load_result(workspace.root, o.student) for o in outcomes if o.status != "failed") if r]
-    report, lines = write_report(workspace.root, results, [failure_row(o.student, o.error) for o in failed])
+    report, lines = write_report(  # merged by student: the lines of students not in this run are kept
+        workspace.root, results, [failure_row(o.student, o.error) for o in failed], [o.student for o in outcomes]
+    )
     for line in lines:
         print(line)
     print(f"report: {report}")
@@ -163,23 +191,43 @@ def _graded_students(workspace, names) -> list[str]:
 def _cmd_feedback(args) -> int:
     from .feedback import write_feedback
 
+    _require_course(args)
     workspace = _workspace(args)
-    for path in write_feedback(workspace, _graded_students(workspace, args.students)):
+    students = _graded_students(workspace, args.students)
+    unknown = sorted(set(args.students) - set(students))
+    if unknown:
+        graded = _graded_students(workspace, None)
+        print(
+            f"gmm-course feedback: error: no graded student {', '.join(unknown)} in {workspace.root} "
+            f"(graded: {', '.join(graded) if graded else 'none yet; run gmm-course autograde'})",
+            file=sys.stderr,
+        )
+        return 1
+    for path in write_feedback(workspace, students):
         print(f"wrote {path}")
     return 0
 
 
 def _cmd_export(args) -> int:
-    from .export import collect_grades, grade_table, summary, write_csv
+    from .export import collect_grades, grade_table, pending_line, summary, write_csv
 
+    _require_course(args)
     workspace = _workspace(args)
     data = collect_grades(workspace, _graded_students(workspace, None))
     path = write_csv(data, Path(args.csv) if args.csv else workspace.root / "grades.csv")
     print(grade_table(data))
     print()
     print(summary(data))
-    print(f"\nwrote {path}")
+    print(f"\nwrote {path} (empty cells are pending; see the pending and complete columns)")
+    if data.incomplete():
+        print(pending_line(data))
     return 0
+
+
+def _cmd_formgrader(args) -> int:
+    from .formgrader import start_formgrader
+
+    return start_formgrader(Path(args.work_dir), args.db, args.port, start=not args.print_only)
 
 
 def _cmd_demo(args) -> int:
@@ -189,28 +237,79 @@ def _cmd_demo(args) -> int:
 
 
 def _add_workspace_options(parser, timeout=True) -> None:
-    parser.add_argument("--work-dir", default=str(paths.DEFAULT_WORK_DIR), help="course directory (default .grading)")
-    parser.add_argument("--db", default=None, help="gradebook database URL (default: SQLite in the course directory)")
+    """The course folder (``--work-dir``), the gradebook (``--db``) and, if ``timeout``, the per-cell timeout."""
+    parser.add_argument(
+        "--work-dir",
+        default=str(paths.DEFAULT_WORK_DIR),
+        help="course folder (default .grading; the demo's: .grading/demo)",
+    )
+    parser.add_argument("--db", default=None, help="gradebook database URL (default: SQLite in the course folder)")
     if timeout:
         parser.add_argument("--timeout", type=int, default=60, help="seconds per notebook cell (default 60)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gmm-course", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+def _command(commands, name: str, summary: str, description: str, example: str) -> argparse.ArgumentParser:
+    """A subcommand with a one-line ``summary`` (in the main help), a paragraph of ``description`` and an example."""
+    return commands.add_parser(
+        name,
+        help=summary,
+        description=textwrap.fill(description, 88),
+        epilog="example:\n  " + example.replace("\n", "\n  "),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
-    command = commands.add_parser("build", help="regenerate the student release (course/) from the sources")
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``gmm-course`` argument parser: one subcommand per instructor task."""
+    parser = argparse.ArgumentParser(
+        prog="gmm-course",
+        description=__doc__.split("\n\n", 1)[1],
+        epilog="A term: gmm-course build, hand out course/, then\n"
+        "  gmm-course import ~/Downloads/lms_export && gmm-course autograde\n"
+        "  gmm-course formgrader   (hand-grade the written answers)\n"
+        "  gmm-course feedback && gmm-course export\n"
+        "gmm-course COMMAND --help describes each command.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    command = _command(
+        commands,
+        "build",
+        "regenerate the student release (course/) from the sources",
+        "Regenerate course/ from the sources: the gmm_student skeleton from the reference solution, the notebooks "
+        "with nbgrader generate_assignment (solutions and hidden tests removed). Run it after changing "
+        "source_notebooks/ or solutions/gmm_reference/.",
+        "gmm-course build",
+    )
     command.set_defaults(func=_cmd_build)
 
-    command = commands.add_parser(
+    command = _command(
+        commands,
         "validate",
-        help="check the release (fresh, no leaks) and autograde a reference and a blank submission with nbgrader",
+        "check the release (fresh, no leaks) and autograde a reference and a blank submission with nbgrader",
+        "Check that course/ matches a fresh build and leaks no solution or hidden test, then autograde the "
+        "reference solution (must get full marks) and the blank release (must get 0) with nbgrader. It grades in "
+        "a temporary folder of its own, removed afterwards; --work-dir gives a new or empty folder instead (kept "
+        "for inspection). It never touches a course folder. Exit status 1 on any problem.",
+        "gmm-course validate\ngmm-course validate --work-dir /tmp/validate-run",
     )
-    command.add_argument("--work-dir", default=str(paths.REPO_ROOT / "build" / "validate"), help="scratch directory")
+    command.add_argument(
+        "--work-dir",
+        default=None,
+        help="a new or empty folder to grade in, kept afterwards (default: a temporary folder, removed afterwards)",
+    )
     command.set_defaults(func=_cmd_validate)
 
-    command = commands.add_parser(
-        "import", help="take a folder of submissions (one folder or zip per student) into the course directory"
+    command = _command(
+        commands,
+        "import",
+        "take a folder of submissions (one folder or zip per student) into the course folder",
+        "Copy an LMS export (one folder or .zip per student, named by student id) into the course folder's "
+        "submitted/, with each submission's time. Zips are checked entry by entry; virtual environments, "
+        "__pycache__, .ipynb_checkpoints and .git folders are left out. Every entry that cannot be taken is "
+        "reported with the reason. Creates the course folder and its gradebook on first use.",
+        "gmm-course import ~/Downloads/lms_export --times ~/Downloads/submission_times.csv",
     )
     command.add_argument("submissions", help="folder with one entry per student: NAME/ or NAME.zip")
     command.add_argument(
@@ -223,7 +322,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_workspace_options(command, timeout=False)
     command.set_defaults(func=_cmd_import)
 
-    command = commands.add_parser("autograde", help="grade imported submissions (resumes where it stopped)")
+    command = _command(
+        commands,
+        "autograde",
+        "grade imported submissions (resumes where it stopped)",
+        "Grade the imported submissions of the course folder: a jailed kernel run of each notebook, then the "
+        "clean check that decides every score, into the gradebook; writes grading_report.csv. An unchanged, "
+        "already graded submission is skipped (--force grades it again); after a crash it grades only what is "
+        "missing.",
+        "gmm-course autograde --jobs 2\ngmm-course autograde --force ada_correct --work-dir .grading/demo",
+    )
     command.add_argument("students", nargs="*", help="student ids (default: every imported student)")
     command.add_argument("--force", action="store_true", help="re-grade unchanged submissions too")
     command.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -253,30 +361,105 @@ def build_parser() -> argparse.ArgumentParser:
     _add_workspace_options(command)
     command.set_defaults(func=_cmd_autograde)
 
-    command = commands.add_parser("feedback", help="write an HTML feedback report per graded student")
+    command = _command(
+        commands,
+        "formgrader",
+        "write the course folder's nbgrader config and start JupyterLab there, for hand grading in the Formgrader",
+        "Hand-grade written answers (and override scores) in nbgrader's Formgrader: write nbgrader_config.py into "
+        "the course folder and start JupyterLab there, on 127.0.0.1 without opening a browser. Open the URL it "
+        "prints, then Nbgrader > Formgrader. Stop it with Ctrl-C. --print-only writes the config and prints the "
+        "command without starting JupyterLab.",
+        "gmm-course formgrader --work-dir .grading/demo --port 8888",
+    )
+    command.add_argument(
+        "--port", type=int, default=None, help="port to listen on (default: JupyterLab's, 8888 or next)"
+    )
+    command.add_argument(
+        "--print-only", action="store_true", help="write the config and print the command; do not start JupyterLab"
+    )
+    _add_workspace_options(command, timeout=False)
+    command.set_defaults(func=_cmd_formgrader)
+
+    command = _command(
+        commands,
+        "feedback",
+        "write an HTML feedback report per graded student",
+        "Write one HTML report per graded student into the course folder's feedback/: the score of each question, "
+        "the message of every failed check and the visible part of that check, written answers with the hand "
+        "grades and comments given in the Formgrader, and figures; never hidden-test code.",
+        "gmm-course feedback\ngmm-course feedback ada_correct --work-dir .grading/demo",
+    )
     command.add_argument("students", nargs="*", help="student ids (default: every graded student)")
     _add_workspace_options(command, timeout=False)
     command.set_defaults(func=_cmd_feedback)
 
-    command = commands.add_parser("export", help="grades as CSV plus a summary for the instructor")
-    command.add_argument("--csv", default=None, help="output file (default: grades.csv in the course directory)")
+    command = _command(
+        commands,
+        "export",
+        "grades as CSV plus a summary for the instructor",
+        "Write the grades of the course folder as CSV (one row per student, a column per notebook and per graded "
+        "cell, totals) with the gradebook's final scores (hand grades included), and print the grade table and a "
+        "summary: mean, distribution per question, the checks failed most often.",
+        "gmm-course export --csv grades.csv\ngmm-course export --work-dir .grading/demo",
+    )
+    command.add_argument("--csv", default=None, help="output file (default: grades.csv in the course folder)")
     _add_workspace_options(command, timeout=False)
     command.set_defaults(func=_cmd_export)
 
-    command = commands.add_parser("demo", help="the end-to-end instructor demo on a synthetic class")
-    _add_workspace_options(command)
+    command = _command(
+        commands,
+        "demo",
+        "the end-to-end instructor demo on a synthetic class",
+        "The whole cycle on a synthetic class of five students: build the release, write the class as an LMS "
+        "exports it, import, autograde, feedback, export, and check each student's autograded score. The class "
+        "goes into WORK_DIR/demo (default .grading/demo), replacing an earlier demo there (never a folder the demo "
+        "did not make). About 2 minutes on 2 cores. Exit status 1 if any score is off.",
+        "gmm-course demo && gmm-course formgrader --work-dir .grading/demo",
+    )
+    command.add_argument(
+        "--work-dir",
+        default=str(paths.DEFAULT_WORK_DIR),
+        help="the class goes into WORK_DIR/demo (default .grading, so .grading/demo)",
+    )
+    command.add_argument("--db", default=None, help="gradebook database URL (default: SQLite in the demo's folder)")
+    command.add_argument(
+        "--timeout",
+        type=int,
+        default=DEMO_CELL_TIMEOUT,
+        help=f"seconds per notebook cell (default and at most {DEMO_CELL_TIMEOUT})",
+    )
     command.set_defaults(func=_cmd_demo)
 
-    command = commands.add_parser("skeleton", help="regenerate course/gmm_student from solutions/gmm_reference")
+    command = _command(
+        commands,
+        "skeleton",
+        "regenerate course/gmm_student from solutions/gmm_reference",
+        "Regenerate the student package course/gmm_student from the reference solutions/gmm_reference: every "
+        "solution block becomes a raise NotImplementedError. gmm-course build does this too.",
+        "gmm-course skeleton",
+    )
     command.set_defaults(func=_cmd_skeleton)
 
-    command = commands.add_parser("run-source", help="execute source notebooks in place, store outputs")
+    command = _command(
+        commands,
+        "run-source",
+        "execute source notebooks in place, store outputs",
+        "Execute source notebooks (with the reference solution) in place and store them with their outputs and "
+        "without volatile metadata. Exit status 1 if a notebook has a problem.",
+        "gmm-course run-source 01_em_1d_old_faithful.ipynb",
+    )
     command.add_argument("notebooks", nargs="*", help="notebook names (default: all five)")
     command.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
     command.set_defaults(func=_cmd_run_source)
 
-    command = commands.add_parser(
-        "check-notebook", help="grade one source notebook against the reference, the skeleton or mutants"
+    command = _command(
+        commands,
+        "check-notebook",
+        "grade one source notebook against the reference, the skeleton or mutants",
+        "Grade one source notebook (hidden tests included) against the reference (must pass every check), the "
+        "skeleton (must fail every one) or known mistakes from the mutant catalogue (each must fail exactly the "
+        "checks its entry names). Exit status 1 if any outcome is not as expected.",
+        "gmm-course check-notebook 03_log_sum_exp.ipynb --all-mutants",
     )
     command.add_argument("notebook", help="file name of a notebook in source_notebooks/")
     command.add_argument("--package", action="append", help="reference, skeleton or a mutant name (repeatable)")
@@ -287,13 +470,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    """Run ``gmm-course`` with ``argv``; a user's error is one line naming the problem and exit status 2."""
     from .environment import use_this_environment
 
     use_this_environment()
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, OSError) as error:
         print(f"gmm-course {args.command}: error: {error}", file=sys.stderr)
         return 2
 

@@ -24,19 +24,44 @@ from .report import write_report
 from .submissions import import_submissions
 
 DEMO_CELL_TIMEOUT = 20
+#: Written into the demo's course folder: a later demo may replace a folder that holds it, and no other.
+DEMO_MARKER = ".gmm-demo"
+
+
+def demo_folder(work_dir: Path) -> Path:
+    """The demo's course folder ``WORK_DIR/demo``, emptied if an earlier demo made it; marked as the demo's.
+
+    A non-empty ``demo`` folder that no demo made (no :data:`DEMO_MARKER`, and not the demo class of an earlier
+    version of the demo) may hold real grades: it is refused, never deleted.
+    """
+    root = work_dir / "demo"
+    if root.exists() and not root.is_dir():
+        raise ValueError(f"{root} is a file: the demo needs a folder there (give another --work-dir)")
+    if root.is_dir() and any(root.iterdir()):
+        lms = root / "lms_export"
+        entries = {p.name.removesuffix(".zip") for p in lms.iterdir()} if lms.is_dir() else set()
+        earlier_demo = {student.name for student in DEMO_CLASS} <= entries
+        if not ((root / DEMO_MARKER).is_file() or earlier_demo):
+            raise ValueError(
+                f"{root} exists and was not made by the demo (it may hold a course's grades): "
+                "move it away or give the demo another --work-dir"
+            )
+        shutil.rmtree(root)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / DEMO_MARKER).write_text("made by gmm-course demo; replaced by its next run\n")
+    return root
 
 
 def run_demo(args) -> int:
+    """Run the demo in ``args.work_dir``/demo (see the module docstring); exit status 1 if any score is off."""
     start = time.perf_counter()
-    root = Path(args.work_dir) / "demo"
+    root = demo_folder(Path(args.work_dir))
 
     def step(message: str) -> None:
         print(f"\n[{time.perf_counter() - start:6.1f} s] {message}", flush=True)
 
     step("1/6 build the student release from the sources (course/)")
     build_release()
-    if root.exists():
-        shutil.rmtree(root)
     workspace = Workspace(root, db_url=args.db, cell_timeout=min(args.timeout, DEMO_CELL_TIMEOUT))
     workspace.prepare()
 

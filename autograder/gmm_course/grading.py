@@ -23,13 +23,36 @@ from .submissions import TIMESTAMP_FORMAT
 
 @dataclass(frozen=True)
 class CellGrade:
-    """The grade of one graded cell of one student's notebook."""
+    """The grade of one graded cell of one student's notebook, as the gradebook holds it.
+
+    ``score`` is nbgrader's final score (``Grade.score``: the manual score if a grader gave one, else the
+    autograder's, plus any extra credit), or ``None`` while the cell is *pending*: a written answer not graded
+    yet, or a hand-graded cell whose answer changed since (marked ``needs_manual_grade`` for review; its old
+    ``manual_score`` is kept in the gradebook and here, but does not count until a grader confirms it).
+    ``comment`` is the grader's comment (``manual_comment``), else the autograder's (``auto_comment``, e.g.
+    "No response."), else empty.
+    """
 
     notebook: str
     grade_id: str
     kind: str  # "autograded" (a test cell) or "manual" (a written answer)
     score: float | None
     max_score: float
+    auto_score: float | None = None
+    manual_score: float | None = None
+    extra_credit: float | None = None
+    needs_manual_grade: bool = False
+    comment: str = ""
+
+    @property
+    def pending(self) -> bool:
+        """True while the cell waits for a grader (its points are not in any total yet)."""
+        return self.score is None
+
+    @property
+    def review(self) -> bool:
+        """True for a hand-graded cell whose answer changed since it was graded (pending until confirmed)."""
+        return self.needs_manual_grade and self.manual_score is not None
 
 
 @dataclass
@@ -82,17 +105,30 @@ class Workspace:
         return self.api().autograde(ASSIGNMENT_ID, student_id, force=True, create=True)
 
     def grades(self, student_id: str) -> list[CellGrade]:
-        """Every graded cell of the student's submission, as recorded in the gradebook."""
+        """Every graded cell of the student's submission, as recorded in the gradebook (see :class:`CellGrade`)."""
         from nbgrader.api import Gradebook
 
         grades = []
         with Gradebook(self.database_url, COURSE_ID) as gradebook:
             submission = gradebook.find_submission(ASSIGNMENT_ID, student_id)
             for notebook in sorted(submission.notebooks, key=lambda nb: nb.name):
+                comments = {c.name: c.manual_comment or c.auto_comment or "" for c in notebook.comments}
                 for grade in sorted(notebook.grades, key=lambda g: g.name):
                     kind = "autograded" if grade.cell.cell_type == "code" else "manual"
-                    score = grade.auto_score if kind == "autograded" else grade.score
-                    if kind == "manual" and grade.needs_manual_grade:
-                        score = None
-                    grades.append(CellGrade(notebook.name, grade.name, kind, score, grade.max_score))
+                    unscored = grade.manual_score is None and grade.auto_score is None
+                    score = None if grade.needs_manual_grade or unscored else float(grade.score)
+                    grades.append(
+                        CellGrade(
+                            notebook.name,
+                            grade.name,
+                            kind,
+                            score,
+                            grade.max_score,
+                            auto_score=grade.auto_score,
+                            manual_score=grade.manual_score,
+                            extra_credit=grade.extra_credit,
+                            needs_manual_grade=bool(grade.needs_manual_grade),
+                            comment=comments.get(grade.name, ""),
+                        )
+                    )
         return grades

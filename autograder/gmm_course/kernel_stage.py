@@ -34,7 +34,7 @@ from nbclient.util import run_sync
 from traitlets import DottedObjectName, List, Type, Unicode
 
 from .environment import student_environment
-from .sandbox.jail import die_with_parent, jail_command
+from .sandbox.jail import die_with_parent, jail_command, jail_limit_events
 
 MAX_STREAM_CHARS = 20_000
 MAX_SOCKET_PATH = 107  # bytes in a unix socket address (sun_path) on Linux
@@ -296,13 +296,13 @@ def run_kernel_stage(
                 with _timed(timings, "cells"):
                     client.execute_cell(cell, index)
             except DeadKernelError:
-                cell.outputs.append(_error_output("KernelDied", "the kernel died while running this cell"))
+                cell.outputs.append(_error_output("KernelDied", "the kernel died while running your code in this cell"))
                 restart_why = f"kernel died in cell {index}; restarted for the following cells"
             timed_out = client.timed_out and not restart_why
             if timed_out:
                 cut_by_budget = limit < cell_timeout
                 why = "the submission's time budget ran out" if cut_by_budget else f"it ran past {limit} s"
-                cell.outputs.append(_error_output("CellTimeoutError", f"stopped by the grader: {why}"))
+                cell.outputs.append(_error_output("CellTimeoutError", f"your code was stopped by the grader: {why}"))
                 if client.finished:
                     events.append(f"cell {index}: {why}; it was interrupted")
                 else:
@@ -332,6 +332,8 @@ def run_kernel_stage(
             finally:
                 for leftover in own_dir.glob(".kernel-*"):
                     leftover.unlink(missing_ok=True)
+                if use_jail:  # the whole-jail limits each kernel reached (memory, processes), said once here
+                    events += jail_limit_events(own_dir)
     return nb, results + _not_run(nb, not_run), events, timings
 
 

@@ -7,6 +7,10 @@ messages quoting student output), so each is made printable and encodable
 (:func:`.plain_text.printable`) before it reaches the terminal, and each CSV cell is
 also defused against spreadsheet formulas (:func:`.plain_text.csv_cell`). The file is
 written whole and then moved into place: a report cut short cannot replace a good one.
+
+A run that grades some students only (``autograde --force STUDENT``) replaces the lines
+of those students and keeps every other student's lines as they were: the report is
+merged by student, so a partial run never loses the notes of the rest of the class.
 """
 
 from __future__ import annotations
@@ -51,14 +55,42 @@ def note_line(row: Row) -> str:
     return f"NOTE {student}: {file + ': ' if file else ''}{problem} -> {action}"
 
 
-def write_report(root: Path, results: list[SubmissionResult], failures: Sequence[Row] = ()) -> tuple[Path, list[str]]:
-    """Write ``grading_report.csv`` for ``results`` (and ``failures``); return its path and the lines to print."""
+HEADER = ["student", "file", "problem", "action"]
+
+
+def _kept_rows(path: Path, replaced: set[str]) -> list[list[str]]:
+    """The lines of an existing report (as written, already escaped) of students not in ``replaced``."""
+    if not path.exists():
+        return []
+    with path.open(newline="", encoding="utf-8", errors="surrogateescape") as handle:
+        rows = list(csv.reader(handle))
+    if not rows or rows[0] != HEADER:
+        return []  # not a report of ours: replaced whole, as before
+    return [[csv_cell(field) for field in row] for row in rows[1:] if len(row) == 4 and row[0] not in replaced]
+
+
+def write_report(
+    root: Path,
+    results: list[SubmissionResult],
+    failures: Sequence[Row] = (),
+    students: Sequence[str] = (),
+) -> tuple[Path, list[str]]:
+    """Merge this run's lines into ``grading_report.csv``; return its path and this run's lines to print.
+
+    The lines of every student of this run (each of ``results``, each student of ``failures`` and each of
+    ``students``, e.g. one graded now without any problem) replace that student's earlier lines; the lines of
+    other students are kept. The rows are ordered by student, each student's lines in the order written.
+    """
     path = root / REPORT_FILE
     rows = [row for result in results for row in report_rows(result)] + list(failures)
+    replaced = {csv_cell(printable(s)) for s in [*(r.student for r in results), *students]}
+    replaced |= {csv_cell(row[0]) for row in failures}
+    merged = _kept_rows(path, replaced) + [[csv_cell(field) for field in row] for row in rows]
+    merged.sort(key=lambda row: row[0])  # stable: each student's lines keep their order
     temporary = path.with_name(f".{REPORT_FILE}.tmp")
     with temporary.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student", "file", "problem", "action"])
-        writer.writerows([csv_cell(field) for field in row] for row in rows)
+        writer.writerow(HEADER)
+        writer.writerows(merged)
     os.replace(temporary, path)
     return path, [note_line(row) for row in rows]

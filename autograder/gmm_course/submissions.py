@@ -7,6 +7,12 @@ claim). The folder holding the notebooks is found (a zip often wraps everything 
 top folder) and copied to ``submitted/<student>/gmm_em`` with a ``timestamp.txt``.
 Whatever cannot be taken is reported with the student, the file and the reason.
 
+What is not coursework is left out quietly, before any limit is counted: virtual
+environments (a folder holding ``pyvenv.cfg``, without a notebook of its own), and
+``__pycache__``, ``.ipynb_checkpoints`` and ``.git`` folders. A student who zips the
+course folder with the environment the README once told them to create inside it is
+imported; the import run ends with one line saying how many such folders were left out.
+
 One bad input costs one student at most, never the class: a zip entry that cannot be
 extracted (encrypted, damaged, a name too long, a file and a folder of one name, an
 entry that names no file) is skipped with a note, and any other failure while importing
@@ -33,7 +39,10 @@ from pathlib import Path, PurePosixPath
 
 from .plain_text import printable
 
-MAX_FILES = 2_000
+MAX_FILES = 2_000  # after leaving out what is not coursework (SKIPPED_FOLDERS, virtual environments)
+MAX_ENTRIES = 100 * MAX_FILES  # entries of a zip's directory, those left out included
+SKIPPED_FOLDERS = frozenset({"__pycache__", ".ipynb_checkpoints", ".git"})
+VENV_MARKER = "pyvenv.cfg"  # a folder holding it is a virtual environment
 MAX_BYTES = 200 * 1024 * 1024
 MAX_FILE_BYTES = 50 * 1024 * 1024
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # matched whole (fullmatch): no trailing newline
@@ -57,7 +66,8 @@ class ImportNote:
 
     def __str__(self) -> str:
         """The note as one printable line (no escape sequence or newline of the student's reaches a terminal)."""
-        return printable(f"{self.student}: {self.file}: {self.problem} -> {self.action}")
+        who = f"{self.student}: " if self.student else ""  # no student: a note on the whole import run
+        return printable(f"{who}{self.file}: {self.problem} -> {self.action}")
 
 
 @dataclass(frozen=True)
@@ -113,24 +123,62 @@ def _member_problem(member: zipfile.ZipInfo, path: PurePosixPath) -> str:
     return ""
 
 
-def extract_zip(archive: Path, target: Path) -> list[ImportNote]:
+def is_left_out(folder: Path) -> bool:
+    """Whether the folder ``folder`` of a submission is no coursework: a virtual environment or a tool's folder."""
+    if folder.name in SKIPPED_FOLDERS:
+        return True
+    return (folder / VENV_MARKER).is_file() and not any(folder.glob("*.ipynb"))
+
+
+def _left_out_prefix(path: PurePosixPath, environments: set[PurePosixPath]) -> PurePosixPath | None:
+    """The folder of a zip entry's ``path`` that is left out (see :func:`is_left_out`), or None."""
+    for depth, part in enumerate(path.parts, start=1):
+        prefix = PurePosixPath(*path.parts[:depth])
+        if part in SKIPPED_FOLDERS or prefix in environments:
+            return prefix
+    return None
+
+
+def _zip_environments(paths: list[PurePosixPath]) -> set[PurePosixPath]:
+    """The virtual environments of a zip: folders (not its top) holding ``pyvenv.cfg`` and no notebook of their own."""
+    with_notebooks = {p.parent for p in paths if p.suffix == ".ipynb"}
+    return {p.parent for p in paths if p.name == VENV_MARKER and p.parent.parts and p.parent not in with_notebooks}
+
+
+def extract_zip(archive: Path, target: Path, left_out: set[str] | None = None) -> list[ImportNote]:
     """Extract ``archive`` into ``target`` safely; return notes on entries that were skipped.
 
     Raises :class:`SubmissionError` for what makes the whole zip suspect (not a zip, unsafe paths, too many
-    entries, too many bytes); an entry that merely cannot be extracted is skipped with a note.
+    entries, too many bytes); an entry that merely cannot be extracted is skipped with a note. Folders that are
+    no coursework (:func:`is_left_out`) are not extracted, without a note, and count towards no limit; their
+    paths are added to ``left_out``.
     """
     notes = []
+    left_out = set() if left_out is None else left_out
     try:
         handle = zipfile.ZipFile(archive)
         members = handle.infolist()
     except Exception as error:  # noqa: BLE001 - BadZipFile, OSError, and whatever a crafted header raises
         raise SubmissionError(f"not a readable zip file ({describe(error)})") from None
     with handle:
-        if len(members) > MAX_FILES:
-            raise SubmissionError(f"holds {len(members)} entries, more than the {MAX_FILES} allowed")
+        if len(members) > MAX_ENTRIES:
+            raise SubmissionError(f"holds {len(members)} entries, more than the {MAX_ENTRIES} allowed")
+        paths = [_safe_member_path(member.filename) for member in members]
+        environments = _zip_environments(paths)
+        kept = []
+        for member, path in zip(members, paths, strict=True):
+            prefix = _left_out_prefix(path, environments)
+            if prefix is None:
+                kept.append((member, path))
+            else:
+                left_out.add(prefix.as_posix())
+        if len(kept) > MAX_FILES:
+            raise SubmissionError(
+                f"holds {len(kept)} entries (virtual environments and {', '.join(sorted(SKIPPED_FOLDERS))} left "
+                f"out), more than the {MAX_FILES} allowed"
+            )
         total = 0
-        for member in members:
-            path = _safe_member_path(member.filename)
+        for member, path in kept:
             mode = member.external_attr >> 16
             if stat.S_ISLNK(mode):
                 notes.append(ImportNote("", member.filename, "is a symbolic link", "skipped"))
@@ -170,15 +218,23 @@ def extract_zip(archive: Path, target: Path) -> list[ImportNote]:
     return notes
 
 
-def copy_folder(folder: Path, target: Path) -> list[ImportNote]:
-    """Copy a submission folder, skipping links and anything but regular files; return notes."""
+def copy_folder(folder: Path, target: Path, left_out: set[str] | None = None) -> list[ImportNote]:
+    """Copy a submission folder, skipping links and anything but regular files; return notes.
+
+    Folders that are no coursework (:func:`is_left_out`) are not copied, without a note, and count towards no
+    limit; their paths are added to ``left_out``.
+    """
     notes = []
+    left_out = set() if left_out is None else left_out
     count = total = 0
     for root, dirs, files in os.walk(folder, followlinks=False):
         root_path = Path(root)
         for name in list(dirs):
             if (root_path / name).is_symlink():
                 notes.append(ImportNote("", str((root_path / name).relative_to(folder)), "is a link", "skipped"))
+                dirs.remove(name)
+            elif is_left_out(root_path / name):
+                left_out.add((root_path / name).relative_to(folder).as_posix())
                 dirs.remove(name)
         for name in files:
             path = root_path / name
@@ -276,6 +332,7 @@ def import_submissions(
     if submitted_dir.is_dir():
         earlier = {p.name.lower(): p.name for p in submitted_dir.iterdir() if p.is_dir()}
     claimed: dict[str, tuple[str, str]] = {}  # lower-cased id -> (id, entry) of this export
+    left_out: dict[str, set[str]] = {}  # student -> folders left out of their submission (no coursework)
     for entry in entries:
         path = Path(entry.path)
         label = entry.name
@@ -300,7 +357,16 @@ def import_submissions(
             continue
         entry_notes: list[ImportNote] = []
         try:
-            submission = _import_entry(entry, student, submitted_dir, notebook_names, assignment_id, times, entry_notes)
+            submission = _import_entry(
+                entry,
+                student,
+                submitted_dir,
+                notebook_names,
+                assignment_id,
+                times,
+                entry_notes,
+                left_out.setdefault(student, set()),
+            )
         except SubmissionError as error:
             notes += entry_notes
             notes.append(ImportNote(student, label, str(error), "not imported"))
@@ -311,6 +377,12 @@ def import_submissions(
             continue
         notes += entry_notes
         imported.append(submission)
+    folders = sum(len(f) for f in left_out.values())
+    if folders:
+        students = sum(1 for f in left_out.values() if f)
+        what = f"virtual environments, {', '.join(sorted(SKIPPED_FOLDERS))}"
+        problem = f"{folders} folder(s) in {students} submission(s), not coursework"
+        notes.append(ImportNote("", what, problem, "left out (not counted towards the size limits)"))
     return imported, notes
 
 
@@ -322,8 +394,11 @@ def _import_entry(
     assignment_id: str,
     times: Mapping[str, datetime] | None,
     notes: list[ImportNote],
+    left_out: set[str] | None = None,
 ) -> ImportedSubmission:
     """Import one entry of the export as ``student``'s submission, appending its notes to ``notes``.
+
+    The folders left out as no coursework (see :func:`is_left_out`) are added to ``left_out``.
 
     The submission is staged next to its final place and moved there only when complete: a failure leaves
     nothing half-imported (and an earlier import of the student as it was).
@@ -344,7 +419,10 @@ def _import_entry(
     with tempfile.TemporaryDirectory(prefix="gmm-import-") as scratch:
         unpacked = Path(scratch) / "unpacked"
         unpacked.mkdir()
-        entry_notes = extract_zip(path, unpacked) if entry.is_file() else copy_folder(path, unpacked)
+        if entry.is_file():
+            entry_notes = extract_zip(path, unpacked, left_out)
+        else:
+            entry_notes = copy_folder(path, unpacked, left_out)
         notes += [ImportNote(student, n.file, n.problem, n.action) for n in entry_notes]
         root = find_assignment_root(unpacked, notebook_names)
         present = sorted(p.name for p in root.glob("*.ipynb"))

@@ -52,11 +52,49 @@ def grade_source_notebook(notebook: str, package: str = "reference", timeout: in
         return NotebookGrades(notebook, package, autograded_results(nb))
 
 
-def validate_course(work_dir: Path, verbose: bool = True) -> list[str]:
+#: Written into a scratch folder that ``validate`` made, so that a later run may empty it again.
+SCRATCH_MARKER = ".gmm-validate-scratch"
+
+
+def scratch_folder(work_dir: Path | None) -> tuple[Path, bool]:
+    """The folder ``validate`` grades in, and whether to remove it afterwards.
+
+    Without ``work_dir``, a fresh temporary folder (removed afterwards). A given folder is used only if it does
+    not exist yet, is empty, or was made by an earlier ``validate`` (it holds :data:`SCRATCH_MARKER`); it is kept
+    afterwards for inspection. Any other folder may hold a course's grades: it is refused, never emptied.
+    """
+    if work_dir is None:
+        return Path(tempfile.mkdtemp(prefix="gmm-validate-")), True
+    if work_dir.exists() and not work_dir.is_dir():
+        raise ValueError(f"{work_dir} is a file, not a folder: give validate a new or empty folder (or no --work-dir)")
+    if work_dir.is_dir() and any(work_dir.iterdir()):
+        if not (work_dir / SCRATCH_MARKER).is_file():
+            raise ValueError(
+                f"{work_dir} is not empty and was not made by validate (it may hold a course's grades): "
+                "give validate a new or empty folder, or no --work-dir for a temporary one"
+            )
+        shutil.rmtree(work_dir)  # validate's own scratch folder of an earlier run
+    work_dir.mkdir(parents=True, exist_ok=True)
+    (work_dir / SCRATCH_MARKER).write_text("made by gmm-course validate; emptied by its next run\n")
+    return work_dir, False
+
+
+def validate_course(work_dir: Path | None = None, verbose: bool = True) -> list[str]:
     """The release checks plus real nbgrader autograding of a reference and a blank submission.
 
+    ``work_dir``: where to grade (see :func:`scratch_folder`); by default a temporary folder, removed afterwards.
     Returns the list of problems (empty when the course is sound).
     """
+    folder, remove = scratch_folder(work_dir)
+    try:
+        return _validate_in(folder, verbose)
+    finally:
+        if remove:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _validate_in(work_dir: Path, verbose: bool) -> list[str]:
+    """:func:`validate_course` in the scratch folder ``work_dir`` (made by validate, empty but for its marker)."""
     from .grading import Workspace
     from .release_checks import leaked_markers, stale_release_files
 
@@ -69,8 +107,6 @@ def validate_course(work_dir: Path, verbose: bool = True) -> list[str]:
     problems += stale_release_files()
     say("checking the release for solution and hidden-test markers ...")
     problems += leaked_markers()
-    if work_dir.exists():
-        shutil.rmtree(work_dir)
     workspace = Workspace(work_dir)
     say("staging the sources and the gradebook ...")
     workspace.prepare()

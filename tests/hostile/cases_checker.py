@@ -8,7 +8,7 @@ exists, so the same code runs honestly or fails there. Notebook 1's points: norm
 
 from __future__ import annotations
 
-from .corpus import Case
+from .case import Case
 
 #: A wrong normal_pdf, and an honest e_step_1d that keeps the grader's normal_pdf while the test has it patched in.
 _KEEPS_THE_REFERENCE = """

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .corpus import NOTEBOOK, Case
+from .case import NOTEBOOK, Case
 
 CASES = [
     Case(

@@ -9,7 +9,7 @@ it did not earn.
 
 from __future__ import annotations
 
-from .corpus import Case
+from .case import Case
 
 #: Where a submission could leave something for a later one, if anything survived a jail.
 _STASHES = '("/dev/shm", "/tmp", os.environ.get("HOME", "."), os.environ.get("TMPDIR", "."), ".", "/var/tmp")'
@@ -118,5 +118,6 @@ def m_step_1d(x, resp, var_floor=1e-6):
     return _honest_m_step_1d(x, resp, var_floor)
 """
         },
+        report=("process limit",),
     ),
 ]

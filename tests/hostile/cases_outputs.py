@@ -9,7 +9,7 @@ correct, so each case keeps all 10 points; the report names what was dropped.
 
 from __future__ import annotations
 
-from .corpus import Case
+from .case import Case
 
 #: Module code that defines ``_display`` and ``_png`` (a valid RGB PNG from raw pixels) in the student's kernel only.
 PRELUDE = r"""

@@ -10,20 +10,9 @@ correct ``gmm_student`` (a later ``def`` replaces the earlier one); ``REPO`` and
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    tries: str
-    score: float
-    code: dict = field(default_factory=dict)  # module file -> code appended to it
-    flags: frozenset = frozenset()
-    report: tuple = ()  # fragments that must appear in the student's report lines
-    edit: str = ""  # name of a function below that damages the submission folder
-
+from .case import NOTEBOOK, Case
 
 CASES = [
     Case("honest_first", "nothing: a correct submission, graded first", 10),
@@ -235,8 +224,6 @@ def e_step_1d(x, weights, means, variances):
     ),
     Case("honest_last", "nothing: a correct submission, graded last", 10),
 ]
-
-NOTEBOOK = "01_em_1d_old_faithful.ipynb"
 
 
 def break_json(folder: Path) -> None:

@@ -224,11 +224,43 @@ class JailCgroup:
         return self.events
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def remove_orphans() -> int:
+    """Remove the empty jail groups of grader processes that have ended; returns how many.
+
+    A grader process that ends without ``atexit`` (a pool worker's ``os._exit``, a kill) cannot remove the
+    groups of its jails, which have ended with it (they die with their parent). Each new group sweeps them.
+    """
+    removed = 0
+    for parent in set(_support().parents.values()):
+        try:
+            children = [child for child in parent.iterdir() if child.name.startswith("gmm-jail-")]
+        except OSError:
+            continue
+        for child in children:
+            owner = child.name.split("-")[2]
+            if owner.isdigit() and not _alive(int(owner)):
+                with contextlib.suppress(OSError):  # not empty (a jail still running): left alone
+                    child.rmdir()
+                    removed += 1
+    return removed
+
+
 def create_cgroup(memory_limit_mb: int, process_limit: int) -> JailCgroup | None:
     """A new, empty group with these limits for one jail, or None where cgroups cannot be used here."""
     support = _support()
     if not support.parents:
         return None
+    remove_orphans()
     name = f"gmm-jail-{os.getpid()}-{next(_NAMES)}"
     folders: dict[str, Path] = {}
     try:

@@ -155,8 +155,8 @@ class StudentProcess:
         if code is not None and code < 0:
             name = signal.Signals(-code).name
             hint = " (a crash in native code)" if name in ("SIGSEGV", "SIGBUS", "SIGABRT") else ""
-            return f"the student's code was killed by {name}{hint}"
-        return f"the student's code ended the process (exit code {code})"
+            return f"your code was killed by {name}{hint}"
+        return f"your code ended the process (exit code {code})"
 
 
 class StudentSession:
@@ -190,7 +190,7 @@ class StudentSession:
     def _current(self) -> StudentProcess:
         if self.process is None or not self.process.alive:
             if self.starts >= MAX_PROCESS_STARTS:
-                raise StudentProcessDied(f"gave up after starting the student's code {self.starts} times")
+                raise StudentProcessDied(f"gave up after starting your code {self.starts} times")
             self.starts += 1
             for _, handles in self._applied.values():
                 self.codec.revoke(handles)
@@ -228,6 +228,9 @@ class StudentSession:
             self._collect_stderr(self.process)
 
     def _collect_stderr(self, process: StudentProcess) -> None:
+        """After ``process.kill()``: keep what it printed to stderr and the jail limits it reached."""
+        self.events += process.limit_events
+        process.limit_events = []
         process.stderr.join(timeout=2)
         text = bytes(process.stderr.kept).decode("utf-8", "replace").strip()
         if text:
@@ -383,7 +386,7 @@ class StudentSession:
         process.kill()
         self._collect_stderr(process)
         self.events.append("a cell ran past its time limit; the student process was stopped")
-        raise CellTimeout("the student's code ran past the cell's time limit and was stopped")
+        raise CellTimeout("your code ran past the cell's time limit and was stopped")
 
     def _misused(self, process: StudentProcess) -> None:
         process.kill()
