@@ -134,10 +134,12 @@ def test_unknown_student_is_a_clear_error(graded_class):
     assert run.returncode == 2 and "not imported: nobody" in run.stderr
 
 
-def test_feedback_for_a_missing_release_is_not_needed(tmp_path):
-    # export on an empty course directory says so instead of crashing
+def test_export_from_a_folder_with_no_course_fails_and_names_the_folder(tmp_path):
+    # an empty CSV and exit 0 would pass for "the class has no grades": a mistyped --work-dir must be loud
+    (tmp_path / "empty").mkdir()
     run = gmm_course("export", "--work-dir", str(tmp_path / "empty"), "--csv", str(tmp_path / "g.csv"), check=False)
-    assert run.returncode == 0 and "no graded students" in run.stdout
+    assert run.returncode != 0 and "holds no course" in run.stderr and str(tmp_path / "empty") in run.stderr
+    assert "Traceback" not in run.stderr and not (tmp_path / "g.csv").exists()
 
 
 def test_write_csv_and_feedback_accept_an_empty_class(tmp_path):

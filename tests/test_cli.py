@@ -239,6 +239,13 @@ def missing_csv(tmp_path: Path) -> Path:
     return tmp_path / "mistyped" / "grades.csv"
 
 
+def test_feedback_without_graded_students_says_so(tmp_path):
+    (tmp_path / "course" / "submitted").mkdir(parents=True)
+    run = gmm_course("feedback", "--work-dir", tmp_path / "course", check=False)
+    assert run.returncode == 1 and f"no graded student in {tmp_path / 'course'}" in run.stderr
+    _no_traceback(run)
+
+
 def test_check_notebook_names_an_unknown_package_before_grading_anything():
     run = gmm_course("check-notebook", "03_log_sum_exp.ipynb", "--package", "no_such_mutant", check=False)
     assert run.returncode != 0 and "unknown package no_such_mutant" in run.stderr

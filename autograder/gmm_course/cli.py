@@ -203,6 +203,12 @@ def _cmd_feedback(args) -> int:
             file=sys.stderr,
         )
         return 1
+    if not students:
+        print(
+            f"gmm-course feedback: error: no graded student in {workspace.root}: run gmm-course autograde first",
+            file=sys.stderr,
+        )
+        return 1
     for path in write_feedback(workspace, students):
         print(f"wrote {path}")
     return 0

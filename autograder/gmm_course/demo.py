@@ -101,6 +101,8 @@ def run_demo(args) -> int:
     print()
     print(summary(data))
     print(f"\n  grades: {csv_path}")
+    print(f"  hand-grade the written answers in the Formgrader: gmm-course formgrader --work-dir {root}")
+    print(f"  then: gmm-course feedback --work-dir {root} && gmm-course export --work-dir {root}")
 
     print("\nautograded points against what each student's mistakes must cost:")
     wrong = len(failed)

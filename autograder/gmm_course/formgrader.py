@@ -90,4 +90,3 @@ def start_formgrader(root: Path, db_url: str | None = None, port: int | None = N
     sys.stdout.flush()
     os.chdir(root)
     os.execv(command[0], command)  # Ctrl-C or a signal reaches JupyterLab itself
-
