@@ -9,13 +9,14 @@ and the file-size limit is the one asked for; a jail leaves nothing in the host'
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import uuid
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from gmm_course.environment import PASS_THROUGH_ENV, SINGLE_THREAD_ENV, student_environment
@@ -29,6 +30,8 @@ from gmm_course.sandbox.jail import (
     jail_limit_events,
 )
 from gmm_course.sandbox.remote import StudentSession
+
+from .notebook_factory import graded_notebook
 
 pytestmark = pytest.mark.slow
 
@@ -52,12 +55,6 @@ def _jailed(own: Path, script: str, **options) -> subprocess.CompletedProcess[st
     command = jail_command(own, [sys.executable, "-I", "-S", "-c", textwrap.dedent(script)], **options)
     env = student_environment(own)
     return subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=own, env=env)
-
-
-def _notebook(*sources: str) -> nbformat.NotebookNode:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in sources]
-    return nb
 
 
 # -- property 2: nothing persists or is shared between submissions
@@ -92,7 +89,7 @@ def test_nothing_a_jail_writes_is_seen_by_the_next_jail_or_by_the_host(tmp_path)
         Path("/dev/shm", marker).unlink(missing_ok=True)
 
 
-def test_a_kernel_leaves_nothing_for_the_next_notebook(tmp_path):
+def test_a_kernel_leaves_nothing_for_the_nextgraded_notebook(tmp_path):
     """A kernel that plants files in its folder (IPython start-up files, a module shadowing the launcher) and in
     /dev/shm: the next notebook's kernel, in the same folder, finds none of them."""
     plant = (
@@ -109,9 +106,13 @@ def test_a_kernel_leaves_nothing_for_the_next_notebook(tmp_path):
     )
     own = tmp_path / "kernel"
     own.mkdir()
-    nb, _, events, _ = run_kernel_stage(_notebook(plant), own, cell_timeout=30, use_jail=True, memory_limit_mb=2048)
+    nb, _, events, _ = run_kernel_stage(
+        graded_notebook(plant), own, cell_timeout=30, use_jail=True, memory_limit_mb=2048
+    )
     assert events == [] and not any(o.output_type == "error" for o in nb.cells[0].outputs), nb.cells[0].outputs
-    nb, _, events, _ = run_kernel_stage(_notebook(look), own, cell_timeout=30, use_jail=True, memory_limit_mb=2048)
+    nb, _, events, _ = run_kernel_stage(
+        graded_notebook(look), own, cell_timeout=30, use_jail=True, memory_limit_mb=2048
+    )
     assert events == []
     assert [o.get("text") for o in nb.cells[0].outputs] == ["[] False\n"]
     assert sorted(p.name for p in own.iterdir()) == [".tmp"]
@@ -162,15 +163,23 @@ def test_a_jail_leaves_no_folder_in_the_hosts_tmp(tmp_path):
 # -- property 3: the grader's environment and host secrets never reach student code
 
 
-def test_a_kernel_gets_none_of_the_graders_environment(tmp_path, monkeypatch):
+@pytest.fixture
+def short_dir():
+    """A folder with a short path: the kernel's unix sockets live in it (107 bytes at most, pytest's are longer)."""
+    folder = Path(tempfile.mkdtemp(prefix="gmm-env-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_kernel_gets_none_of_the_graders_environment(short_dir, monkeypatch):
     monkeypatch.setenv("JUPYTERHUB_API_TOKEN", SECRET)
     monkeypatch.setenv("PGPASSWORD", SECRET)
     monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")  # a hardware setting: passed through
     for use_jail in (True, False):
-        own = tmp_path / f"jail-{use_jail}"
+        own = short_dir / f"jail-{use_jail}"
         own.mkdir()
         nb, _, events, _ = run_kernel_stage(
-            _notebook("import os\nprint(repr(dict(os.environ)))"),
+            graded_notebook("import os\nprint(repr(dict(os.environ)))"),
             own,
             cell_timeout=30,
             use_jail=use_jail,

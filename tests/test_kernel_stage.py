@@ -7,7 +7,6 @@ import subprocess
 import sys
 import threading
 
-import nbformat
 import pytest
 from nbclient import NotebookClient
 from nbclient.util import run_sync
@@ -16,16 +15,9 @@ from gmm_course.kernel_stage import JailedKernelManager, PromptKernelClient, run
 from gmm_course.pipeline import MAX_SCRATCH_PATH, GradingOptions, scratch_folder
 from gmm_course.sandbox.jail import jail_available, jail_command
 
+from .notebook_factory import graded_notebook
+
 pytestmark = pytest.mark.slow
-
-
-def _notebook(*sources: str) -> nbformat.NotebookNode:
-    nb = nbformat.v4.new_notebook()
-    for index, source in enumerate(sources):
-        cell = nbformat.v4.new_code_cell(source)
-        cell.metadata["nbgrader"] = {"grade": True, "grade_id": f"test_{index}", "points": 1, "solution": False}
-        nb.cells.append(cell)
-    return nb
 
 
 @pytest.mark.parametrize("use_jail", [False, pytest.param(True, id="jail")])
@@ -37,7 +29,7 @@ def test_kernel_stage_leaves_no_channel_thread_or_kernel_behind(tmp_path, use_ja
         own = tmp_path / f"run{run}"
         own.mkdir()
         nb, cells, events, timings = run_kernel_stage(
-            _notebook("x = 41 + 1", "assert x == 42", "assert x == 0, 'wrong'"),
+            graded_notebook("x = 41 + 1", "assert x == 42", "assert x == 0, 'wrong'"),
             own,
             cell_timeout=30,
             use_jail=use_jail,
@@ -61,7 +53,7 @@ def test_a_folder_too_long_for_the_kernel_sockets_is_a_clear_error(tmp_path):
     own.mkdir()
     before = set(threading.enumerate())
     with pytest.raises(ValueError, match="too long a path for the kernel's unix sockets"):
-        run_kernel_stage(_notebook("x = 1"), own, cell_timeout=30, use_jail=False, memory_limit_mb=2048)
+        run_kernel_stage(graded_notebook("x = 1"), own, cell_timeout=30, use_jail=False, memory_limit_mb=2048)
     assert set(threading.enumerate()) - before == set()
 
 
@@ -95,7 +87,7 @@ def test_the_jail_shows_read_only_folders_that_live_under_tmp(tmp_path):
 def test_the_kernel_client_is_ready_without_the_idle_drain_and_loses_no_output(tmp_path):
     """The prompt ready-check (no 0.2 s IOPub drain) must still see the first cell's every output."""
     nb, cells, events, _ = run_kernel_stage(
-        _notebook("print('first'); import sys; print('second', file=sys.stderr); 6 * 7"),
+        graded_notebook("print('first'); import sys; print('second', file=sys.stderr); 6 * 7"),
         tmp_path,
         cell_timeout=30,
         use_jail=False,
@@ -120,7 +112,7 @@ def test_a_kernel_that_dies_before_answering_is_reported_at_once(tmp_path):
     km = _KernelThatExits(kernel_name="python3")
     km.connection_file = str(tmp_path / "k.json")
     assert isinstance(km.client(), PromptKernelClient)
-    client = NotebookClient(_notebook("x = 1"), km=km, startup_timeout=600)
+    client = NotebookClient(graded_notebook("x = 1"), km=km, startup_timeout=600)
     try:
         client.start_new_kernel()
         # Not "didn't respond in 600 seconds": the death is noticed between tries.

@@ -9,26 +9,17 @@ from __future__ import annotations
 
 import time
 
-import nbformat
 import pytest
 
 from gmm_course.kernel_stage import INTERRUPT_GRACE_SECONDS, run_kernel_stage
 from gmm_course.sandbox.jail import jail_available
 
+from .notebook_factory import graded_notebook
+
 pytestmark = pytest.mark.slow
 
 IGNORES_SIGINT = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
 KERNEL_RESTART = 10  # seconds, generous: a kernel starts in about 0.4 s on an idle machine
-
-
-def _notebook(*sources: str) -> nbformat.NotebookNode:
-    """A notebook whose code cells are all test cells, ``test_0``, ``test_1``, ..."""
-    nb = nbformat.v4.new_notebook()
-    for index, source in enumerate(sources):
-        cell = nbformat.v4.new_code_cell(source)
-        cell.metadata["nbgrader"] = {"grade": True, "grade_id": f"test_{index}", "points": 1, "solution": False}
-        nb.cells.append(cell)
-    return nb
 
 
 def _stdout(cell) -> str:
@@ -43,7 +34,7 @@ def test_a_kernel_that_ignores_the_interrupt_is_killed_and_the_next_cells_run_in
     following = ["print('x' in globals())", "assert True", "assert True", "assert True", "assert False, 'wrong'"]
     clock = time.monotonic()
     nb, cells, events, _ = run_kernel_stage(
-        _notebook("x = 1", IGNORES_SIGINT, *following),
+        graded_notebook("x = 1", IGNORES_SIGINT, *following),
         tmp_path,
         cell_timeout=timeout,
         use_jail=use_jail,
@@ -64,7 +55,7 @@ def test_a_kernel_that_ignores_the_interrupt_is_killed_and_the_next_cells_run_in
 
 def test_a_kernel_that_answers_the_interrupt_is_kept_and_the_cell_fails(tmp_path):
     nb, cells, events, _ = run_kernel_stage(
-        _notebook("x = 1", "while True:\n    pass", "print('x' in globals())"),
+        graded_notebook("x = 1", "while True:\n    pass", "print('x' in globals())"),
         tmp_path,
         cell_timeout=2,
         use_jail=False,
@@ -81,7 +72,7 @@ def test_the_budget_bounds_the_kernel_stage_and_the_cells_after_it_are_reported(
     sources = ["import time", *["time.sleep(1)"] * 8]
     clock = time.monotonic()
     nb, cells, events, _ = run_kernel_stage(
-        _notebook(*sources),
+        graded_notebook(*sources),
         tmp_path,
         cell_timeout=60,
         use_jail=False,
@@ -100,7 +91,7 @@ def test_the_budget_bounds_the_kernel_stage_and_the_cells_after_it_are_reported(
 def test_a_notebook_after_the_budget_is_not_started(tmp_path):
     clock = time.monotonic()
     nb, cells, events, timings = run_kernel_stage(
-        _notebook("x = 1", "assert x == 1"),
+        graded_notebook("x = 1", "assert x == 1"),
         tmp_path,
         cell_timeout=60,
         use_jail=False,

@@ -9,7 +9,9 @@ of submissions can be graded at once (see issue 6) with a single gradebook write
 Scores come from the clean check alone. Where the kernel stage ran a test cell
 normally and its visible checks came out differently from the clean check's run of
 the same visible checks, the cell is flagged: the student's code behaved differently
-when it could reach the test machinery.
+when it could reach the test machinery; the clean result counts. A cell in which the student's code called
+grader code through a handle that was not in force (kept from an earlier call, patch or cell, or forged) is
+flagged too and scores 0, whatever its checks said: it could only have earned its points with the grader's code.
 """
 
 from __future__ import annotations
