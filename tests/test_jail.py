@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 import uuid
 from pathlib import Path
 
@@ -89,7 +90,7 @@ def test_nothing_a_jail_writes_is_seen_by_the_next_jail_or_by_the_host(tmp_path)
         Path("/dev/shm", marker).unlink(missing_ok=True)
 
 
-def test_a_kernel_leaves_nothing_for_the_nextgraded_notebook(tmp_path):
+def test_a_kernel_leaves_nothing_for_the_next_notebook(tmp_path):
     """A kernel that plants files in its folder (IPython start-up files, a module shadowing the launcher) and in
     /dev/shm: the next notebook's kernel, in the same folder, finds none of them."""
     plant = (
@@ -359,3 +360,34 @@ def test_groups_left_by_a_grader_process_that_died_are_removed():
         orphan.mkdir()
     assert cgroups.remove_orphans() >= len(orphans)
     assert not any(orphan.exists() for orphan in orphans)
+
+
+# -- student code dies with the grader (a killed worker must not leave it running)
+
+
+def test_the_jailed_program_dies_with_the_process_that_started_the_jail(tmp_path):
+    """Killing the jail's launcher kills what runs in the jail, also after the switch to an unprivileged uid.
+
+    As root the jail runs student code as ``nobody``, and changing the uid clears the parent-death signal that
+    ``unshare --kill-child`` set: a grader worker killed mid-class left its kernels running (seen in the suite).
+    """
+    marker = f"{300 + uuid.uuid4().int % 10_000}.5"  # an argument no other process has: found with pgrep
+    launcher = subprocess.Popen(jail_command(tmp_path, ["/bin/sleep", marker]), cwd=tmp_path)
+
+    def running() -> list[str]:
+        return subprocess.run(["pgrep", "-f", f"^/bin/sleep {marker}$"], capture_output=True, text=True).stdout.split()
+
+    try:
+        deadline = time.monotonic() + 30
+        while not running() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert running(), "the jailed program never started"
+        launcher.kill()
+        launcher.wait()
+        deadline = time.monotonic() + 5
+        while running() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not running(), "the jailed program outlived the jail's launcher"
+    finally:
+        for pid in running():
+            os.kill(int(pid), 9)

@@ -122,10 +122,12 @@ ulimit -f "$fsize"
 PATH=$program_path
 unset PWD OLDPWD
 if [ -n "$user" ]; then
-  exec setpriv --reuid="${user%:*}" --regid="${user#*:}" --clear-groups \
+  # Changing the uid clears the parent-death signal unshare set (--kill-child): set it again, after the change,
+  # or a grader killed mid-class would leave student code running.
+  exec setpriv --reuid="${user%:*}" --regid="${user#*:}" --clear-groups --pdeathsig KILL \
     --no-new-privs --bounding-set=-all --inh-caps=-all -- "$@"
 fi
-exec setpriv --no-new-privs --bounding-set=-all --inh-caps=-all -- "$@"
+exec setpriv --pdeathsig KILL --no-new-privs --bounding-set=-all --inh-caps=-all -- "$@"
 """.replace("$JAIL_DEVICES", " ".join(JAIL_DEVICES))
 
 SYSTEM_DIRS = ("/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin", "/etc")
