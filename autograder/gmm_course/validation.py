@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .alternatives import ALL_ALTERNATIVES
 from .mutants import ALL_MUTANTS, prepare_submission
 from .notebooks import GradeResult, autograded_results, execute_notebook
 from .paths import REFERENCE_PACKAGE_DIR, SOURCE_NOTEBOOKS_DIR, STUDENT_PACKAGE_DIR
@@ -35,7 +36,9 @@ class NotebookGrades:
 def grade_source_notebook(notebook: str, package: str = "reference", timeout: int = 120) -> NotebookGrades:
     """Run a source notebook (with its hidden tests) against a package in a scratch folder.
 
-    ``package`` is "reference", "skeleton", or the name of a mutant from the catalogue.
+    ``package`` is "reference", "skeleton", the name of a mutant from the catalogue, or
+    the names of one or more valid alternatives joined by "+" (applied in that order;
+    they must change different code).
     """
     with tempfile.TemporaryDirectory(prefix="gmm-check-") as scratch:
         folder = prepare_submission(
@@ -44,10 +47,18 @@ def grade_source_notebook(notebook: str, package: str = "reference", timeout: in
         if package == "skeleton":
             shutil.rmtree(folder / "gmm_student")
             shutil.copytree(STUDENT_PACKAGE_DIR, folder / "gmm_student")
-        elif package != "reference":
-            if package not in ALL_MUTANTS:
-                raise ValueError(f"unknown package {package!r}: use reference, skeleton or a mutant name")
+        elif package in ALL_MUTANTS:
             ALL_MUTANTS[package].apply(folder)
+        elif package != "reference":
+            names = package.split("+")
+            unknown = [name for name in names if name not in ALL_ALTERNATIVES]
+            if unknown:
+                raise ValueError(
+                    f"unknown package {package!r}: use reference, skeleton, a mutant name or "
+                    f"alternative names joined by '+' (unknown: {', '.join(unknown)})"
+                )
+            for name in names:
+                ALL_ALTERNATIVES[name].apply(folder)
         nb = execute_notebook(folder / notebook, cwd=folder, timeout=timeout)
         return NotebookGrades(notebook, package, autograded_results(nb))
 
