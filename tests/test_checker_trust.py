@@ -97,6 +97,27 @@ def undecodable_reply_then_stale():
 
 def overflow():
     return np.exp(np.array([1000.0]))
+
+
+def centre_in_place(X, init=None):
+    X -= X.mean(axis=0)
+    return X
+
+
+def centre_a_copy(X, init=None):
+    X = X - X.mean(axis=0)
+    return X
+
+
+def scale_init_in_place(X, init):
+    means = init[1]
+    means *= 2.0
+    return X
+
+
+def reshape_in_place(X):
+    X.shape = (-1,)
+    return X
 """
 
 
@@ -189,6 +210,22 @@ def test_the_tests_floating_point_error_state_holds_in_the_student_process(sessi
     assert caught == [], "no overflow warning under over='ignore'"
 
 
+def test_a_student_function_that_changes_its_input_in_place_fails_the_call(session):
+    # The checker's arrays are copies of what the student's process received: the change
+    # itself never reaches the test, so the student's process reports it.
+    X = np.arange(6.0).reshape(3, 2)
+    with pytest.raises(AssertionError, match=r"centre_in_place changed its input X in place"):
+        _call(session, "centre_in_place", X)
+    with pytest.raises(AssertionError, match=r"init\[1\]"):
+        _call(session, "scale_init_in_place", X, (np.ones(2), np.ones((2, 2)), np.ones((2, 2, 2))))
+    with pytest.raises(AssertionError, match=r"reshape_in_place changed its input X"):
+        _call(session, "reshape_in_place", X)
+    assert np.array_equal(_call(session, "centre_a_copy", X), X - X.mean(axis=0))
+    assert np.array_equal(X, np.arange(6.0).reshape(3, 2)), "the checker's own array never changes"
+    # NaN in place stays NaN: an unchanged array with NaN is not "modified".
+    assert np.isnan(_call(session, "centre_a_copy", np.array([[np.nan, 1.0]])))[0, 0]
+
+
 # ---------------------------------------------------------------- whole clean checks
 
 SKELETON_TRICKS = """
@@ -248,6 +285,27 @@ def logpdf(x):
 
 def overflow():
     return np.exp(np.array([1000.0]))
+
+
+def centre_in_place(X, init=None):
+    X -= X.mean(axis=0)
+    return X
+
+
+def centre_a_copy(X, init=None):
+    X = X - X.mean(axis=0)
+    return X
+
+
+def scale_init_in_place(X, init):
+    means = init[1]
+    means *= 2.0
+    return X
+
+
+def reshape_in_place(X):
+    X.shape = (-1,)
+    return X
 """
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -27,6 +28,17 @@ def coalesce_streams(outputs: list) -> list:
     return merged
 
 
+#: A progress bar's timing, e.g. "[00:02<00:00, 15.30it/s]": different on every run.
+PROGRESS_TIMING = re.compile(r"\s*\[\d+:\d\d(?::\d\d)?<[^\]\n]*\]")
+#: Everything a carriage return overwrites on a terminal: what a progress bar drew before its final state.
+OVERWRITTEN = re.compile(r"[^\n]*\r(?!\n)")
+
+
+def settle_progress(text: str) -> str:
+    """The final state of progress bars in a stream: overwritten segments and timings removed."""
+    return PROGRESS_TIMING.sub("", OVERWRITTEN.sub("", text))
+
+
 def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Strip per-run metadata in place; keep outputs (the source notebooks store them)."""
     nb.metadata = nbformat.NotebookNode({k: v for k, v in nb.metadata.items() if k in KEPT_NOTEBOOK_KEYS})
@@ -50,6 +62,9 @@ def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         cell["id"] = wanted
         if "outputs" in cell:
             cell.outputs = coalesce_streams(cell.outputs)
+            for output in cell.outputs:
+                if output.get("output_type") == "stream":
+                    output["text"] = settle_progress(output["text"])
         for output in cell.get("outputs", []):
             if "metadata" in output:
                 output.metadata.pop("execution", None)

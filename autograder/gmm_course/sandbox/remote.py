@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from ..environment import student_environment
+from ..plain_text import printable
 from . import wire
 from .jail import die_with_parent, jail_limit_events, maybe_jailed
 
@@ -285,7 +286,7 @@ class StudentSession:
                 "args": self.codec.encode(args),
                 "kwargs": self.codec.encode(kwargs),
             }
-            value, said = self._run(message, self.codec.take_issued(), self._call_reply([]))
+            value, said = self._run(message, self.codec.take_issued(), self._call_reply([], name))
             _warn(said)
             return value
 
@@ -302,14 +303,29 @@ class StudentSession:
             "args": self.codec.encode(args),
             "kwargs": self.codec.encode(kwargs),
         }
-        value, said = self._run(message, self.codec.take_issued(), self._call_reply(generators))
+        value, said = self._run(message, self.codec.take_issued(), self._call_reply(generators, name))
         _warn(said)
         return value
 
-    def _call_reply(self, generators: list):
-        """Decodes a call's reply: its value, the generators' new states, and the warnings it raised."""
+    def _call_reply(self, generators: list, name: str):
+        """Decodes a call's reply: its value, the generators' new states, and the warnings it raised.
+
+        A call that changed one of its array arguments in place fails with an AssertionError
+        (no function of gmm_student may modify its inputs): here the checker's own arrays are
+        copies, so the test could not see the change by itself.
+        """
 
         def decode(reply: dict):
+            modified = reply.get("modified") or []
+            if type(modified) is not list or not all(type(m) is str for m in modified):
+                raise wire.WireError("modified arguments are a list of names")
+            if modified:
+                changed = ", ".join(printable(m)[:80] for m in modified[:5])
+                raise AssertionError(
+                    f"{name} changed its input {changed} in place: the caller's array is no longer what it passed. "
+                    "No function of gmm_student may modify its inputs; work on a copy "
+                    "(e.g. X = X - X.mean(axis=0), not X -= X.mean(axis=0))."
+                )
             value = self.codec.decode(reply.get("value"))
             states = reply.get("generators") or []
             if len(states) == len(generators):

@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import importlib
+import inspect
 import json
 import math
 import secrets
@@ -417,6 +418,7 @@ class StudentServer:
         kwargs = self.codec.decode(message["kwargs"])
         errstate = message.get("errstate") or {}
         generators = [a for a in (*args, *kwargs.values()) if type(a) is np.random.Generator]
+        before = _array_snapshots(args, kwargs)
         with warnings.catch_warnings(record=True) as caught, np.errstate(**errstate):
             warnings.simplefilter("always")
             value = function(*args, **kwargs)
@@ -425,6 +427,7 @@ class StudentServer:
             "value": self.codec.encode(value),
             "warnings": [[w.category.__name__, str(w.message)[:500]] for w in caught[:20]],
             "generators": [self.codec.encode(_plain_state(g.bit_generator.state)) for g in generators],
+            "modified": _modified_arguments(function, args, kwargs, before),
         }
 
     def _serve_one(self, message: dict) -> None:
@@ -470,6 +473,50 @@ class StudentServer:
             except EOFError:
                 return
             self._serve_one(message)
+
+
+def _arrays_in(value, path: tuple, depth: int = 0):
+    """(path, array) for every ndarray in ``value``, looking one level into tuples, lists and dicts."""
+    if isinstance(value, np.ndarray):
+        yield path, value
+    elif depth < 2 and isinstance(value, (tuple, list)):
+        for index, item in enumerate(value):
+            yield from _arrays_in(item, (*path, index), depth + 1)
+    elif depth < 2 and isinstance(value, dict):
+        for key, item in value.items():
+            yield from _arrays_in(item, (*path, key), depth + 1)
+
+
+def _array_snapshots(args: tuple, kwargs: dict) -> list:
+    """Copies of the arrays a call receives, to tell afterwards whether the call changed them."""
+    found = [*_arrays_in(args, ("args",)), *_arrays_in(kwargs, ("kwargs",))]
+    return [(path, array, array.shape, array.dtype, array.tobytes()) for path, array in found]
+
+
+def _modified_arguments(function, args: tuple, kwargs: dict, snapshots: list) -> list[str]:
+    """Names of the arguments whose arrays the call changed in place (contents, shape or dtype)."""
+    names: list[str] = []
+    for path, array, shape, dtype, data in snapshots:
+        if array.shape == shape and array.dtype == dtype and array.tobytes() == data:
+            continue
+        names.append(_argument_name(function, path))
+    return sorted(set(names))[:10]
+
+
+def _argument_name(function, path: tuple) -> str:
+    """'X', 'init[1]' or 'argument 2': the parameter an array came in through."""
+    where = "".join(f"[{step!r}]" for step in path[2:])
+    if path[0] == "kwargs":
+        return f"{path[1]}{where}"
+    try:
+        parameters = [
+            p.name
+            for p in inspect.signature(function).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        return f"{parameters[path[1]]}{where}"
+    except (TypeError, ValueError, IndexError):
+        return f"argument {path[1] + 1}{where}"
 
 
 def _short_message(error: BaseException) -> str:
