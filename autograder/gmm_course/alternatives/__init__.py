@@ -17,9 +17,7 @@ import pkgutil
 
 from ..mutants import Mutant
 
-NOTEBOOK_MODULES = sorted(
-    info.name for info in pkgutil.iter_modules(__path__) if info.name.startswith("nb")
-)
+NOTEBOOK_MODULES = sorted(info.name for info in pkgutil.iter_modules(__path__) if info.name.startswith("nb"))
 
 
 def _load(module_name: str) -> tuple[str, list[Mutant]]:
