@@ -254,6 +254,18 @@ def test_many_outputs_in_one_cell_are_cut_with_a_note():
     assert notes == [f"cell 1 (nb01_plot): 7 outputs beyond the first {outputs.MAX_OUTPUTS_PER_CELL} dropped"]
 
 
+def test_the_kernel_stage_cuts_outputs_once_with_the_same_cap_and_says_how_many():
+    from gmm_course.kernel_stage import _cut_outputs
+
+    nb = notebook(*[new_output("stream", name="stdout", text="x\n")] * (outputs.MAX_OUTPUTS_PER_CELL + 15))
+    assert _cut_outputs(nb.cells[0]) == 16
+    assert len(nb.cells[0].outputs) == outputs.MAX_OUTPUTS_PER_CELL
+    assert nb.cells[0].outputs[-1].text == "[16 more outputs dropped by the grader]\n"
+    assert make_outputs_inert(nb) == [], "the inert pass finds nothing more to cut"
+    at_cap = notebook(*[new_output("stream", name="stdout", text="x\n")] * outputs.MAX_OUTPUTS_PER_CELL)
+    assert _cut_outputs(at_cap.cells[0]) == 0 and len(at_cap.cells[0].outputs) == outputs.MAX_OUTPUTS_PER_CELL
+
+
 def test_the_number_of_notes_is_bounded():
     cells = [
         nbformat.v4.new_code_cell("x", outputs=[new_output("display_data", data={"text/html": "<b>"})])

@@ -34,11 +34,11 @@ from nbclient.util import run_sync
 from traitlets import DottedObjectName, List, Type, Unicode
 
 from .environment import student_environment
+from .outputs import MAX_OUTPUTS_PER_CELL
 from .sandbox.jail import die_with_parent, jail_command, jail_limit_events
 
 MAX_STREAM_CHARS = 20_000
 MAX_SOCKET_PATH = 107  # bytes in a unix socket address (sun_path) on Linux
-MAX_OUTPUTS_PER_CELL = 30
 _KERNEL_NUMBERS = itertools.count()
 
 
@@ -132,16 +132,22 @@ class KernelCell:
     reliable: bool  # False after a kernel death or timeout: not compared with the clean check
 
 
-def _cut_outputs(cell) -> None:
+def _cut_outputs(cell) -> int:
+    """Bound what a cell keeps; the number of outputs dropped (cut once, here, with the same cap and note
+    as ``outputs.make_outputs_inert``, so that the report names the cut)."""
     outputs = cell.get("outputs", [])
-    if len(outputs) > MAX_OUTPUTS_PER_CELL:
-        del outputs[MAX_OUTPUTS_PER_CELL:]
-        outputs.append(nbformat.v4.new_output("stream", name="stderr", text="[more outputs cut by the grader]\n"))
+    dropped = max(0, len(outputs) - MAX_OUTPUTS_PER_CELL + 1)  # the note takes the last place
+    if dropped > 1:
+        del outputs[MAX_OUTPUTS_PER_CELL - 1 :]
+        outputs.append(
+            nbformat.v4.new_output("stream", name="stderr", text=f"[{dropped} more outputs dropped by the grader]\n")
+        )
     for output in outputs:
         if output.get("output_type") == "stream" and len(output.get("text", "")) > MAX_STREAM_CHARS:
             output["text"] = output["text"][:MAX_STREAM_CHARS] + "\n[output cut by the grader]\n"
         if output.get("output_type") == "error":
             output["traceback"] = output.get("traceback", [])[-3:]
+    return dropped if dropped > 1 else 0
 
 
 def _has_error(cell) -> bool:
@@ -310,7 +316,9 @@ def run_kernel_stage(
                         f"cell {index}: {why}; the kernel ignored the interrupt for {INTERRUPT_GRACE_SECONDS} s, "
                         "so it was killed and restarted for the following cells"
                     )
-            _cut_outputs(cell)
+            dropped = _cut_outputs(cell)
+            if dropped:
+                events.append(f"cell {index}: {dropped} outputs beyond the first {MAX_OUTPUTS_PER_CELL} dropped")
             meta = cell.metadata.get("nbgrader", {})
             if meta.get("grade"):
                 results.append(KernelCell(meta["grade_id"], not _has_error(cell), reliable and not timed_out))

@@ -55,7 +55,7 @@ MAX_ERROR_CHARS = 2_000  # ename, evalue and each traceback entry
 MAX_IMAGE_BYTES = 2_000_000  # decoded
 MAX_IMAGE_PIXELS = 25_000_000
 MAX_NOTEBOOK_OUTPUT_BYTES = 10_000_000  # all kept outputs of one notebook, as stored (notes excepted)
-MAX_OUTPUTS_PER_CELL = 50
+MAX_OUTPUTS_PER_CELL = 30  # the kernel stage cuts with the same cap (kernel_stage._cut_outputs)
 MAX_NOTES = 30
 MAX_DISPLAY_SIDE = 10_000  # largest width/height metadata kept
 
