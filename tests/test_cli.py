@@ -209,6 +209,7 @@ def _wrong_invocations(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
         "formgrader": (["formgrader", "--work-dir", str(missing), "--print-only"], f"{missing}: no such folder"),
         "feedback": (["feedback", "nobody", "--work-dir", str(empty_course)], "no graded student nobody"),
         "export": (["export", "--work-dir", str(missing)], f"{missing}: no such folder"),
+        "similarity": (["similarity", "--work-dir", str(missing)], f"{missing}: no such folder"),
         "demo": (["demo", "--timeout", "soon"], "invalid int value: 'soon'"),
         "skeleton": (["skeleton", "now"], "unrecognized arguments: now"),
         "run-source": (["run-source", "99_missing.ipynb"], "no source notebook '99_missing.ipynb'"),

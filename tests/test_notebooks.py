@@ -22,7 +22,13 @@ NOTEBOOKS = [
     "03_log_sum_exp.ipynb",
     "04_choosing_k_bic_aic.ipynb",
     "05_kmeans_vs_random_init.ipynb",
+    "06_project_report.ipynb",
 ]
+# The project report (notebook 6) is written text graded by hand. It has no autograded cell: every
+# function it runs is graded in notebooks 1-5, and a second test of them would charge one mistake twice.
+REPORT = "06_project_report.ipynb"
+# (autograded points, manually graded points) allowed per notebook, inclusive.
+POINTS = {name: ((8, 14), (2, 6)) for name in NOTEBOOKS} | {REPORT: ((0, 0), (10, 16))}
 SANITIZE = REPO / "tests" / "nbval_sanitize.cfg"
 
 
@@ -30,9 +36,22 @@ def _cells(name):
     return nbformat.read(SOURCE_NOTEBOOKS_DIR / name, as_version=4).cells
 
 
-def test_the_five_notebooks_are_there():
+def _autograded_ids(name):
+    return {
+        c.metadata["nbgrader"]["grade_id"]
+        for c in _cells(name)
+        if c.metadata["nbgrader"]["grade"] and c.cell_type == "code"
+    }
+
+
+AUTOGRADED = [name for name in NOTEBOOKS if name != REPORT]
+
+
+def test_the_six_notebooks_are_there():
     assert sorted(p.name for p in SOURCE_NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb")) == NOTEBOOKS
-    assert sorted(CATALOGUE) == NOTEBOOKS
+    assert [name for name in NOTEBOOKS if _autograded_ids(name)] == AUTOGRADED
+    # Every notebook with autograded cells has a mutant catalogue; the report may have an empty one.
+    assert set(AUTOGRADED) <= set(CATALOGUE) <= set(NOTEBOOKS)
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -57,8 +76,19 @@ def test_nbgrader_metadata_is_complete_and_consistent(name):
             pytest.fail(f"{meta['grade_id']}: code answers belong in gmm_student, not in the notebook")
         else:
             assert meta["locked"], f"{meta['grade_id']}: instructions and given code are read-only"
-    assert 8 <= auto_points <= 14, f"{name}: {auto_points} autograded points"
-    assert 2 <= manual_points <= 6, f"{name}: {manual_points} manually graded points"
+    (auto_low, auto_high), (manual_low, manual_high) = POINTS[name]
+    assert auto_low <= auto_points <= auto_high, f"{name}: {auto_points} autograded points"
+    assert manual_low <= manual_points <= manual_high, f"{name}: {manual_points} manually graded points"
+
+
+def test_report_answers_carry_a_model_answer_and_a_rubric():
+    # The release replaces each answer cell whole, so the rubric for instructors stays in the source.
+    answers = [c for c in _cells(REPORT) if c.metadata["nbgrader"]["grade"] and c.metadata["nbgrader"]["solution"]]
+    assert len(answers) >= 5
+    for cell in answers:
+        grade_id = cell.metadata["nbgrader"]["grade_id"]
+        assert cell.source.startswith("**Model answer.**"), f"{grade_id}: no model answer"
+        assert "(Grading:" in cell.source, f"{grade_id}: no grading rubric"
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -68,14 +98,14 @@ def test_stored_notebooks_are_normalised(name):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", NOTEBOOKS)
+@pytest.mark.parametrize("name", AUTOGRADED)
 def test_reference_passes_every_autograded_cell(name):
     grades = grade_source_notebook(name, "reference")
     assert grades.results and not grades.failed, [r for r in grades.results if not r.passed]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", NOTEBOOKS)
+@pytest.mark.parametrize("name", AUTOGRADED)
 def test_blank_skeleton_fails_every_autograded_cell(name):
     grades = grade_source_notebook(name, "skeleton")
     assert grades.results and not grades.passed, f"{name}: the blank skeleton passes {sorted(grades.passed)}"
@@ -95,15 +125,13 @@ def test_each_known_mistake_fails_exactly_its_cells(name, mutant):
 
 
 def test_every_notebook_has_at_least_five_known_mistakes():
-    for name in NOTEBOOKS:
+    for name in AUTOGRADED:
         assert len(CATALOGUE[name]) >= 5, name
         covered = set().union(*(m.fails for m in CATALOGUE[name]))
-        autograded = {
-            c.metadata["nbgrader"]["grade_id"]
-            for c in _cells(name)
-            if c.metadata["nbgrader"]["grade"] and c.cell_type == "code"
-        }
+        autograded = _autograded_ids(name)
         assert covered <= autograded, f"{name}: mutants name unknown cells {covered - autograded}"
+    # A mistake in the report's code is one of notebooks 1-5's mistakes: no cell of its own can fail.
+    assert CATALOGUE.get(REPORT, []) == [], f"{REPORT} has no autograded cell for a mutant to fail"
 
 
 def _pytest(*args, cwd):

@@ -31,7 +31,7 @@ def test_leak_check_can_fail(tmp_path):
 def test_release_has_every_notebook_without_outputs_and_the_student_files():
     sources = sorted(p.name for p in SOURCE_NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
     released = sorted(p.name for p in COURSE_DIR.glob("*.ipynb"))
-    assert released == sources and len(released) == 5
+    assert released == sources and len(released) == 6
     for name in released:
         nb = json.loads((COURSE_DIR / name).read_text())
         for cell in nb["cells"]:

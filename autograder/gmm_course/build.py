@@ -1,7 +1,7 @@
 """Build the student release: the skeleton from the reference, ``course/`` from the source notebooks.
 
 nbgrader's ``generate_assignment`` runs in a staging course directory
-(``build/nbgrader``): its source folder holds the five source notebooks, the data,
+(``build/nbgrader``): its source folder holds the source notebooks, the data,
 the student README and the *skeleton* package, so the release can never contain the
 reference. The release is then copied to ``course/`` (stale files removed) and its
 notebooks normalised like the sources.

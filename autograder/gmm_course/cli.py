@@ -219,14 +219,56 @@ def _cmd_export(args) -> int:
 
     _require_course(args)
     workspace = _workspace(args)
+    if args.due:
+        from .late import parse_time, set_due_date
+
+        set_due_date(workspace.database_url, parse_time(args.due))
     data = collect_grades(workspace, _graded_students(workspace, None))
     path = write_csv(data, Path(args.csv) if args.csv else workspace.root / "grades.csv")
     print(grade_table(data))
     print()
     print(summary(data))
     print(f"\nwrote {path} (empty cells are pending; see the pending and complete columns)")
+    from .grade_stats import write_summary
+
+    print(f"wrote {write_summary(workspace.root, data)} (the class in pictures)")
+    if args.format:
+        from .lms_export import rows_from_grades, write_lms_csv
+
+        target = Path(args.output) if args.output else workspace.root / f"grades_{args.format}.csv"
+        left_out = write_lms_csv(
+            target, args.format, rows_from_grades(data), args.assignment, args.lms_assignment_id, args.canvas_id
+        )
+        print(f"wrote {target} ({args.format} grade import; the total after any late penalty)")
+        if left_out:
+            from .plain_text import printable
+
+            print(
+                f"NOTE {len(left_out)} student(s) have points still to grade by hand and NO score in {target.name} "
+                f"(a partial total would be imported as final): {printable(', '.join(left_out))}; export again "
+                "when hand grading is done"
+            )
     if data.incomplete():
         print(pending_line(data))
+    return 0
+
+
+def _cmd_similarity(args) -> int:
+    from .similarity import report_lines, similarity_of_class, write_report_html
+
+    _require_course(args)
+    root = Path(args.work_dir)
+    sources = None if not (args.source or args.no_reference) else [Path(p) for p in args.source]
+    for source in sources or []:
+        if not source.is_dir():
+            raise ValueError(f"{source}: no such folder (give a package folder of .py files)")
+    report = similarity_of_class(
+        root.resolve(), sources, threshold=args.threshold, jobs=args.jobs or os.cpu_count() or 1
+    )
+    for line in report_lines(report, shown=args.top):
+        print(line)
+    path = write_report_html(report, Path(args.html) if args.html else root / "similarity.html", shown=args.top)
+    print(f"wrote {path} (the top {args.top} pairs side by side)")
     return 0
 
 
@@ -404,20 +446,90 @@ def build_parser() -> argparse.ArgumentParser:
         "export",
         "grades as CSV plus a summary for the instructor",
         "Write the grades of the course folder as CSV (one row per student, a column per notebook and per graded "
-        "cell, totals) with the gradebook's final scores (hand grades included), and print the grade table and a "
-        "summary: mean, distribution per question, the checks failed most often.",
-        "gmm-course export --csv grades.csv\ngmm-course export --work-dir .grading/demo",
+        "cell, totals, late penalty) with the gradebook's final scores (hand grades included), and print the grade "
+        "table and a summary: mean, distribution per question, the checks failed most often; and the same in "
+        "pictures as an HTML page (grades_summary.html in the course folder). --format also writes "
+        "the layout Canvas, Moodle or Gradescope imports; a student with points still to grade by hand gets no "
+        "score there (never a partial total), and is named.",
+        "gmm-course export --csv grades.csv\ngmm-course export --work-dir .grading/demo --format canvas "
+        "--assignment 'GMM EM' --lms-assignment-id 12345 --due '2026-12-01 17:00'",
     )
     command.add_argument("--csv", default=None, help="output file (default: grades.csv in the course folder)")
+    command.add_argument(
+        "--format",
+        choices=("canvas", "moodle", "gradescope"),
+        default=None,
+        help="also write the grades in this platform's import layout (one score per student)",
+    )
+    command.add_argument(
+        "--output", default=None, help="the platform's file (default: grades_FORMAT.csv in the course folder)"
+    )
+    command.add_argument(
+        "--assignment", default="GMM EM course", help="the assignment's name on the platform (default: GMM EM course)"
+    )
+    command.add_argument(
+        "--lms-assignment-id", default="", help="Canvas: the assignment's id, as in its column name 'NAME (ID)'"
+    )
+    command.add_argument(
+        "--canvas-id",
+        choices=("ID", "SIS User ID", "SIS Login ID"),
+        default="SIS User ID",
+        help="Canvas: the column that holds the student id (default: SIS User ID)",
+    )
+    command.add_argument(
+        "--due",
+        default=None,
+        metavar="TIME",
+        help="record the due date in the gradebook first (ISO 8601, UTC unless a zone is given); late penalties "
+        "follow nbgrader's late-penalty plugin set in nbgrader_config.py",
+    )
     _add_workspace_options(command, timeout=False)
     command.set_defaults(func=_cmd_export)
 
     command = _command(
         commands,
+        "similarity",
+        "rank pairs of students whose gmm_student code is alike (a reason to look, not a verdict)",
+        "Compare what each student wrote in gmm_student/*.py (the released skeleton's given code removed; names, "
+        "strings, comments, layout and the order of functions ignored) with copydetect's winnowing fingerprints, "
+        "pair by pair. Prints the pairs in which one student's code is at least --threshold shared with the "
+        "other's, and the students whose code is found in a known source (by default the reference solution, "
+        "whose code is then left out of the pairwise comparison), and writes an HTML page with the shared code "
+        "of the top pairs side by side. A match is a reason to look, not a verdict: read the code.",
+        "gmm-course similarity --work-dir .grading/demo\ngmm-course similarity --threshold 0.4 --source "
+        "~/last_year/gmm_student --html similar.html",
+    )
+    command.add_argument(
+        "--threshold",
+        type=float,
+        default=0.5,
+        help="list a pair when at least this share of one student's code is in the other's (default 0.5)",
+    )
+    command.add_argument("--top", type=int, default=10, help="pairs shown side by side in the HTML page (default 10)")
+    command.add_argument(
+        "--source",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a package of known code (e.g. last year's solutions), instead of the reference (repeatable)",
+    )
+    command.add_argument(
+        "--no-reference", action="store_true", help="no known source: compare the students with each other only"
+    )
+    command.add_argument("--html", default=None, help="the HTML page (default: similarity.html in the course folder)")
+    command.add_argument(
+        "--jobs", type=int, default=None, help="processes reading the submissions (default: every core)"
+    )
+    _add_workspace_options(command, timeout=False)
+    command.set_defaults(func=_cmd_similarity)
+
+    command = _command(
+        commands,
         "demo",
         "the end-to-end instructor demo on a synthetic class",
-        "The whole cycle on a synthetic class of five students: build the release, write the class as an LMS "
-        "exports it, import, autograde, feedback, export, and check each student's autograded score. The class "
+        "The whole cycle on a synthetic class of seven students: build the release, write the class as an LMS "
+        "exports it, import, autograde, feedback, export, compare the code (similarity), and check each "
+        "student's autograded score. The class "
         "goes into WORK_DIR/demo (default .grading/demo), replacing an earlier demo there (never a folder the demo "
         "did not make). About 2 minutes on 2 cores. Exit status 1 if any score is off.",
         "gmm-course demo && gmm-course formgrader --work-dir .grading/demo",
@@ -454,7 +566,7 @@ def build_parser() -> argparse.ArgumentParser:
         "without volatile metadata. Exit status 1 if a notebook has a problem.",
         "gmm-course run-source 01_em_1d_old_faithful.ipynb",
     )
-    command.add_argument("notebooks", nargs="*", help="notebook names (default: all five)")
+    command.add_argument("notebooks", nargs="*", help="notebook names (default: all of them)")
     command.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
     command.set_defaults(func=_cmd_run_source)
 

@@ -2,8 +2,9 @@
 
 Steps: regenerate the release; write a demo class as an LMS would export it; import
 it; autograde it with nbgrader (SQLite gradebook, local processes); write feedback;
-export the grades; and check every student's autograded score against the score its
-known mistakes must cost. Exit status 1 if any score is off.
+export the grades; compare the students' code (the copied pair must rank first and no
+honest student be listed); and check every student's autograded score against the
+score its known mistakes must cost. Exit status 1 if any score is off.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from pathlib import Path
 
 from .autograding import autograde_class, load_result
 from .build import build_release
-from .demo_class import DEMO_CLASS, expected_autograded_score, write_demo_class
+from .demo_class import COPIED_PAIR, DEMO_CLASS, expected_autograded_score, write_demo_class
 from .export import collect_grades, grade_table, summary, write_csv
 from .feedback import write_feedback
+from .grade_stats import write_summary
 from .grading import Workspace
 from .paths import ASSIGNMENT_ID, source_notebooks
 from .report import write_report
+from .similarity import report_lines, similarity_of_class, write_report_html
 from .submissions import import_submissions
 
 DEMO_CELL_TIMEOUT = 20
@@ -60,17 +63,17 @@ def run_demo(args) -> int:
     def step(message: str) -> None:
         print(f"\n[{time.perf_counter() - start:6.1f} s] {message}", flush=True)
 
-    step("1/6 build the student release from the sources (course/)")
+    step("1/7 build the student release from the sources (course/)")
     build_release()
     workspace = Workspace(root, db_url=args.db, cell_timeout=min(args.timeout, DEMO_CELL_TIMEOUT))
     workspace.prepare()
 
-    step("2/6 write a demo class as an LMS exports it (folders and zips)")
+    step("2/7 write a demo class as an LMS exports it (folders and zips)")
     lms = write_demo_class(root / "lms_export")
     for student in DEMO_CLASS:
         print(f"  {student.name:<20} {student.description}")
 
-    step("3/6 import the submissions")
+    step("3/7 import the submissions")
     notebooks = [p.name for p in source_notebooks()]
     imported, notes = import_submissions(lms, root / "submitted", notebooks, ASSIGNMENT_ID)
     print(f"  imported {len(imported)} submissions")
@@ -78,7 +81,7 @@ def run_demo(args) -> int:
         print(f"  NOTE {note}")
 
     jobs = os.cpu_count() or 1
-    step(f"4/6 autograde ({jobs} at a time; jailed kernel, then the clean check; {workspace.cell_timeout} s per cell)")
+    step(f"4/7 autograde ({jobs} at a time; jailed kernel, then the clean check; {workspace.cell_timeout} s per cell)")
     outcomes = autograde_class(workspace, jobs=jobs)
     failed = [o for o in outcomes if o.status == "failed"]
     for outcome in failed:
@@ -89,23 +92,37 @@ def run_demo(args) -> int:
         print(f"  {line}")
     print(f"  instructor report: {report}")
 
-    step("5/6 feedback reports")
+    step("5/7 feedback reports")
     students = [o.student for o in outcomes if o.status == "graded"]
     for path in write_feedback(workspace, students):
         print(f"  {path}")
 
-    step("6/6 export the grades")
+    step("6/7 export the grades")
     data = collect_grades(workspace, students)
     csv_path = write_csv(data, root / "grades.csv")
     print(grade_table(data))
     print()
     print(summary(data))
     print(f"\n  grades: {csv_path}")
+    print(f"  the class in pictures: {write_summary(root, data)}")
     print(f"  hand-grade the written answers in the Formgrader: gmm-course formgrader --work-dir {root}")
     print(f"  then: gmm-course feedback --work-dir {root} && gmm-course export --work-dir {root}")
 
+    step("7/7 code similarity (a match is a reason to look, not a verdict)")
+    similar = similarity_of_class(root, jobs=jobs)
+    for line in report_lines(similar, shown=5):
+        print(f"  {line}")
+    print(f"  {write_report_html(similar, root / 'similarity.html')}")
+    first = (similar.matches[0].first, similar.matches[0].second) if similar.matches else None
+    others = {name for m in similar.matches for name in (m.first, m.second)} - set(COPIED_PAIR)
+    similarity_ok = first == COPIED_PAIR and not others
+    print(
+        f"  {'ok  ' if similarity_ok else 'FAIL'} the copied pair {' ~ '.join(COPIED_PAIR)} ranks first"
+        + (f"; honest students listed too: {', '.join(sorted(others))}" if others else "; no honest student listed")
+    )
+
     print("\nautograded points against what each student's mistakes must cost:")
-    wrong = len(failed)
+    wrong = len(failed) + (not similarity_ok)
     for student in DEMO_CLASS:
         expected = expected_autograded_score(student)
         got = data.total(student.name, "autograded") if student.name in data.grades else None

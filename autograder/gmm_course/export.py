@@ -6,6 +6,9 @@ a hand-graded answer that changed since and is marked for review) is *pending*: 
 nothing to the totals, and its points are listed in the ``pending`` column; ``complete`` is ``no`` for every
 student with pending points, and the summary starts by saying how many students still need hand grading.
 
+Late work (:mod:`.late`, nbgrader's late-penalty plugin): ``hours_late``, ``late_penalty`` (points) and
+``total_after_penalty`` close each row; the penalty never exceeds the points earned, so no total is negative.
+
 Text that reaches the CSV or the terminal (student ids, grade ids in the column names) goes through
 :mod:`.plain_text`: printable, encodable, and never read as a spreadsheet formula. Scores are written by the
 grader from numbers (``f"{score:g}"``) and cannot be formulas, so a negative score stays a number.
@@ -15,10 +18,11 @@ from __future__ import annotations
 
 import csv
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .grading import CellGrade, Workspace
+from .late import Lateness, class_lateness
 from .plain_text import csv_cell, printable
 
 
@@ -29,6 +33,16 @@ class ClassGrades:
     students: list[str]
     cells: list[tuple[str, str, str, float]]  # (notebook, grade_id, kind, max_score) in course order
     grades: dict[str, dict[tuple[str, str], CellGrade]]
+    late: dict[str, Lateness] = field(default_factory=dict)  # each student's lateness and late penalty (.late)
+
+    def penalty(self, student: str) -> float:
+        """The student's late penalty in points (0 if on time; see :mod:`.late`)."""
+        entry = self.late.get(student)
+        return entry.penalty if entry else 0.0
+
+    def final_total(self, student: str) -> float:
+        """Points earned so far less the late penalty (never below 0: the penalty is at most what was earned)."""
+        return self.total(student) - self.penalty(student)
 
     @property
     def notebooks(self) -> list[str]:
@@ -55,14 +69,15 @@ class ClassGrades:
 
 
 def collect_grades(workspace: Workspace, students: list[str]) -> ClassGrades:
-    """Read the gradebook's grades of ``students``."""
+    """Read the gradebook's grades of ``students``, with each one's late penalty (:mod:`.late`)."""
     grades, cells = {}, {}
     for student in students:
         rows = workspace.grades(student)
         grades[student] = {(g.notebook, g.grade_id): g for g in rows}
         for g in rows:
             cells[(g.notebook, g.grade_id)] = (g.notebook, g.grade_id, g.kind, g.max_score)
-    return ClassGrades(students, [cells[key] for key in sorted(cells)], grades)
+    data = ClassGrades(students, [cells[key] for key in sorted(cells)], grades)
+    return replace(data, late=class_lateness(workspace, data))
 
 
 def csv_columns(data: ClassGrades) -> list[str]:
@@ -71,7 +86,8 @@ def csv_columns(data: ClassGrades) -> list[str]:
     for notebook in data.notebooks:
         columns += [f"{notebook}:{c[1]}" for c in data.cells if c[0] == notebook]
         columns.append(f"{notebook}:total")
-    return columns + ["autograded_total", "manual_total", "total", "max_total", "pending", "complete"]
+    columns += ["autograded_total", "manual_total", "total", "max_total", "pending", "complete"]
+    return columns + ["hours_late", "late_penalty", "total_after_penalty"]
 
 
 def write_csv(data: ClassGrades, path: Path) -> Path:
@@ -95,6 +111,9 @@ def write_csv(data: ClassGrades, path: Path) -> Path:
                 f"{max_total:g}",
                 f"{data.pending(student):g}",
                 "no" if data.pending_cells(student) else "yes",
+                f"{data.late[student].seconds_late / 3600:.2f}" if student in data.late else "0.00",
+                f"{data.penalty(student):g}",
+                f"{data.final_total(student):g}",
             ]
             writer.writerow(row)
     return path
@@ -122,6 +141,16 @@ def pending_line(data: ClassGrades) -> str:
     )
 
 
+def late_line(data: ClassGrades) -> str:
+    """One line: who submitted late and what it cost (the totals in the CSV's ``total_after_penalty``)."""
+    late = [entry for student in data.students if (entry := data.late.get(student)) and entry.seconds_late > 0]
+    if not late:
+        return "late work: none" + ("" if any(e.due for e in data.late.values()) else " (no due date set)")
+    points = sum(entry.penalty for entry in late)
+    names = ", ".join(printable(entry.student) for entry in late[:10]) + (" ..." if len(late) > 10 else "")
+    return f"late work: {len(late)} student(s) submitted late ({names}); late penalties {points:g} points in all"
+
+
 def summary(data: ClassGrades) -> str:
     """What is pending, class mean and spread, per-question averages, and the checks that fail most often."""
     if not data.students:
@@ -130,6 +159,7 @@ def summary(data: ClassGrades) -> str:
     max_total = sum(c[3] for c in data.cells)
     lines = [
         pending_line(data),
+        late_line(data),
         f"{len(data.students)} students; total out of {max_total:g}: mean {statistics.mean(totals):.2f}, "
         f"median {statistics.median(totals):g}, min {min(totals):g}, max {max(totals):g}",
         "",

@@ -34,6 +34,7 @@ from nbformat import NotebookNode
 
 from .autograding import load_result
 from .grading import CellGrade, Workspace
+from .late import student_lateness
 from .notebooks import read_notebook
 from .outputs import IMAGE_TYPES, InvalidImage, clean_image, strip_control
 from .paths import ASSIGNMENT_ID, COURSE_ID
@@ -61,6 +62,7 @@ h3 { font-size: 1.05rem; margin: 0; } .file, .gid { color: #666; font-size: .85r
 .question { border: 1px solid #ddd; border-radius: 6px; padding: .6rem .8rem; margin: .8rem 0; }
 .question header { display: flex; flex-wrap: wrap; justify-content: space-between; gap: .2rem 1rem; }
 .score { font-weight: bold; white-space: nowrap; }
+.late { color: #b42318; font-weight: bold; }
 .full { color: #1a7f37; } .zero { color: #b42318; } .part { color: #9a6700; } .pending { color: #555; }
 pre { background: #f6f8fa; padding: .6rem; font-size: .85rem; white-space: pre-wrap; overflow-wrap: anywhere; }
 code { overflow-wrap: anywhere; }
@@ -373,6 +375,10 @@ def render_student_report(workspace: Workspace, student: str) -> str:
         + (f" ({pending:g} points still to be graded)" if pending else "")
         + "</p>",
     ]
+    late = student_lateness(workspace, student, grades)
+    if late.seconds_late > 0:  # nbgrader's late-penalty plugin (see .late): said before anything else
+        after = f" Your total after the penalty: {earned - late.penalty:g} / {possible:g}." if late.penalty else ""
+        parts.append(f"<p class='late'>{html.escape(late.describe()[0].upper() + late.describe()[1:])}.{after}</p>")
     for notebook in sorted({g.notebook for g in grades}):
         released_nb = read_notebook(release / f"{notebook}.ipynb")
         released = _cells_by_grade_id(released_nb)

@@ -57,7 +57,9 @@ def multivariate_normal_logpdf(X, mean, cov) -> np.ndarray:
 
     Do not call np.linalg.inv or np.linalg.det: factor Sigma = L L^T with
     ``cholesky_factor`` (given), solve a triangular system for L^{-1}(x_n - mu)
-    (scipy.linalg.solve_triangular) and read log det Sigma off the diagonal of L.
+    (scipy.linalg.solve_triangular) and read log det Sigma = 2 sum_i log L_ii off the
+    diagonal of L: a sum of logs, because the product of the L_ii overflows or
+    underflows once d is in the hundreds. Does not modify its inputs.
     """
     X = as_samples_2d(X)
     mean = np.asarray(mean, dtype=np.float64)

@@ -1,6 +1,6 @@
 """Starting points for EM: random, k-means++ and Lloyd's k-means (notebook 5).
 
-Shapes: N points, d features, K components.
+Shapes: N points, d features, K components. No function here modifies its inputs.
 """
 
 from __future__ import annotations
@@ -31,7 +31,10 @@ class KMeansResult(NamedTuple):
 
 
 def squared_distances(X, centroids) -> np.ndarray:
-    """Squared Euclidean distance of every point to every centroid, shape (N, K). Given."""
+    """Squared Euclidean distance of every point to every centroid, shape (N, K). Given.
+
+    Inputs: X (N, d); centroids (K, d). Does not modify its inputs.
+    """
     X = np.asarray(X, dtype=np.float64)
     centroids = np.asarray(centroids, dtype=np.float64)
     d2 = np.sum(X**2, axis=1)[:, None] - 2.0 * X @ centroids.T + np.sum(centroids**2, axis=1)[None, :]
@@ -57,6 +60,7 @@ def random_init(X, n_components: int, rng, covariance_type: str = "full", reg_co
 
     Inputs: X (N, d); n_components K; rng a Generator or int seed.
     Returns GMMParams(weights (K,) all 1/K, means (K, d), covariances of covariance_type).
+    Does not modify its inputs.
     """
     X = as_samples_2d(X)
     k = check_n_components(n_components, X)
@@ -76,7 +80,9 @@ def kmeans_plus_plus(X, n_components: int, rng) -> np.ndarray:
     - rng: numpy Generator (or int seed).
 
     Returns:
-    - centroids: (K, d), each a row of X.
+    - centroids: (K, d), each a row of X (a new array, not a view of X).
+
+    Does not modify its inputs.
 
     Algorithm, using exactly these random calls so results are reproducible:
     1. the first centroid is X[rng.integers(N)];
@@ -105,6 +111,10 @@ def kmeans(X, n_components: int, rng, *, max_iter: int = 100, init=None) -> KMea
     the mean of its points; a centroid with no points stays where it is. Stop as
     soon as an assignment round changes no label (converged=True). n_iter is the
     number of centroid updates made; labels and inertia belong to the final centroids.
+    Convergence found at update number max_iter still counts (converged=True); with
+    max_iter=0 no update is made (n_iter=0, converged=False).
+
+    Does not modify its inputs: neither X nor init (work on copies).
     """
     X = as_samples_2d(X)
     k = check_n_components(n_components, X)
@@ -128,6 +138,8 @@ def params_from_labels(
     - X: (N, d) data.
     - labels: (N,) integers in [0, K).
     - n_components: K.
+    - covariance_type: "full", "tied", "diag" or "spherical".
+    - reg_covar: added to the diagonal of every covariance.
 
     Returns GMMParams with, for each cluster k:
     - weights[k]: the fraction of points with label k,
@@ -135,6 +147,13 @@ def params_from_labels(
     - covariances[k]: their covariance (divide by N_k), plus reg_covar on the diagonal
       (other covariance types constrained as in ``m_step``).
     Hint: a one-hot matrix of the labels is a valid responsibility matrix.
+
+    Raises ValueError if some cluster k in [0, K) has no point, with a message that
+    names the empty cluster(s) by number (e.g. "empty cluster(s) 3"): a component
+    needs at least one point for its mean and covariance. (``kmeans`` can return such
+    a partition: a centroid with no points stays where it is.)
+
+    Does not modify its inputs.
     """
     X = as_samples_2d(X)
     labels = np.asarray(labels)
@@ -150,6 +169,11 @@ def params_from_labels(
 
 
 def kmeans_init(X, n_components: int, rng, covariance_type: str = "full", reg_covar: float = 1e-6) -> GMMParams:
-    """Start EM from a k-means partition (k-means++ seeding, then Lloyd). Given."""
+    """Start EM from a k-means partition (k-means++ seeding, then Lloyd). Given.
+
+    Raises ValueError (from ``params_from_labels``) if Lloyd's algorithm left a cluster
+    empty; from k-means++ seeds we have not seen it happen on the course's data.
+    Does not modify its inputs.
+    """
     result = kmeans(X, n_components, rng)
     return params_from_labels(X, result.labels, n_components, covariance_type, reg_covar)

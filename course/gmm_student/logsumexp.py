@@ -45,13 +45,21 @@ def logsumexp(a, axis=None, keepdims: bool = False) -> np.ndarray:
       broadcasts against ``a`` (handy for ``a - logsumexp(a, axis=1, keepdims=True)``).
 
     Returns:
-    - out: float64 array (a NumPy scalar when axis=None and keepdims=False) with the
-      shape of ``a`` reduced over ``axis``. A slice whose entries are all -inf gives
-      -inf (not NaN), and no warning is printed for it; a slice holding +inf gives
-      +inf; a slice holding NaN gives NaN.
+    - out: float64, with exactly the shape of ``np.sum(a, axis=axis, keepdims=keepdims)``:
+      for a of shape (1, 3), axis=1 gives shape (1,), and keepdims=True gives (1, 1).
+      Axes of length 1 that are not reduced stay. When that shape is () (axis=None and
+      keepdims=False, or a 1-D a reduced over axis 0) a NumPy scalar or a 0-d array
+      are both fine. A slice whose entries are all -inf gives -inf (not NaN), and no
+      warning is printed for it; a slice holding +inf gives +inf; a slice holding NaN
+      gives NaN.
 
-    Hint: subtract the maximum of each slice first. Take care when that maximum is
-    itself -inf or +inf: ``-inf - (-inf)`` is NaN.
+    Does not modify its inputs.
+
+    Hint: subtract the maximum of each slice first (``np.max(a, axis=axis,
+    keepdims=True)`` broadcasts against ``a``). Take care when that maximum is itself
+    -inf or +inf: ``-inf - (-inf)`` is NaN. To drop the kept axes at the end, name them:
+    ``np.squeeze(out, axis=axis)`` (without ``axis`` it would also drop length-1 axes
+    that were not reduced).
     """
     # YOUR CODE HERE
     raise NotImplementedError("logsumexp: write your solution here")

@@ -16,7 +16,7 @@ def match_components(reference_means, estimated_means) -> np.ndarray:
 
     Inputs: reference_means (K, d) or (K,); estimated_means of the same shape.
     Returns: perm (K,) ints, such that estimated_means[perm] lines up with reference_means
-    (minimising the total squared distance between matched means).
+    (minimising the total squared distance between matched means). Does not modify its inputs.
     """
     ref = np.asarray(reference_means, dtype=np.float64)
     est = np.asarray(estimated_means, dtype=np.float64)
@@ -30,7 +30,10 @@ def match_components(reference_means, estimated_means) -> np.ndarray:
 
 
 def permute_components(perm, weights, means, covariances, covariance_type: str = "full"):
-    """Reorder a parameter set by ``perm``; tied covariances are shared and stay as they are."""
+    """Reorder a parameter set by ``perm``; tied covariances are shared and stay as they are.
+
+    Returns new arrays (weights (K,), means (K, d), covariances); does not modify its inputs.
+    """
     perm = np.asarray(perm)
     covariances = np.asarray(covariances)
     if covariance_type != "tied":

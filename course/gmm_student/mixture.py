@@ -18,7 +18,9 @@ class GaussianMixture:
     ``GaussianMixture(n_components, covariance_type="full", init="kmeans", n_init=1,
     rng=0, tol=1e-6, max_iter=200, reg_covar=1e-6)``. After ``fit(X)`` it has
     ``weights_`` (K,), ``means_`` (K, d), ``covariances_``, ``log_likelihood_history_``,
-    ``n_iter_``, ``converged_`` and ``fit_`` (the GMMFit).
+    ``n_iter_``, ``converged_`` and ``fit_`` (the GMMFit). ``fit_options`` go to ``fit_gmm``
+    (``init`` may also be a (weights, means, covariances) start). No method modifies its
+    array arguments.
     """
 
     def __init__(self, n_components: int, covariance_type: str = "full", **fit_options):

@@ -8,6 +8,8 @@ Shapes used throughout: N data points, K components.
 - means:     (K,)  component means mu_k
 - variances: (K,)  component variances sigma_k^2 (> 0)
 - resp:      (N, K) responsibilities r_nk = p(z_n = k | x_n)
+
+No function here modifies its array arguments.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from ._validation import (
     check_positive,
     make_rng,
 )
-from .logsumexp import logsumexp
 
 LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -35,8 +36,9 @@ class UnivariateFit:
     - weights, means, variances: (K,) fitted parameters.
     - log_likelihoods: (n_iter + 1,) total log-likelihood sum_n log p(x_n) of the
       initial parameters (entry 0) and after each EM iteration.
-    - n_iter: number of EM iterations run.
-    - converged: True if the stopping rule was met before max_iter.
+    - n_iter: number of EM iterations run (0 if max_iter=0).
+    - converged: True if and only if the stopping rule held at the last iteration run,
+      including when that iteration is number max_iter; False if max_iter=0.
     """
 
     weights: np.ndarray
@@ -77,6 +79,7 @@ def normal_pdf(x, means, variances) -> np.ndarray:
       dens[n, k] = exp(-(x[n] - mu_k)^2 / (2 sigma_k^2)) / sqrt(2 pi sigma_k^2).
 
     Use broadcasting (x[:, None] against means[None, :]), not a Python loop.
+    Does not modify its inputs.
     """
     x = as_samples_1d(x)
     means = np.asarray(means, dtype=np.float64)
@@ -97,6 +100,13 @@ def e_step_1d(x, weights, means, variances) -> np.ndarray:
     Returns:
     - resp: (N, K) with resp[n, k] = pi_k N(x_n | mu_k, sigma_k^2) / sum_j pi_j N(x_n | mu_j, sigma_j^2).
       Every row is non-negative and sums to 1.
+
+    It must work for points far from every component (1000 standard deviations away),
+    where every density underflows to 0 and the direct ratio is 0/0. Compute
+    a[n, k] = log pi_k + log N(x_n | mu_k, sigma_k^2) from its formula, subtract each
+    row's maximum, then exponentiate and divide by the row sum: the ratios are
+    unchanged and the largest term of every row becomes exp(0) = 1.
+    Does not modify its inputs.
     """
     x = as_samples_1d(x)
     weights, means, variances = _check_params_1d(weights, means, variances)
@@ -119,6 +129,9 @@ def m_step_1d(x, resp, var_floor: float = 1e-6):
     - weights[k] = N_k / N
     - means[k] = sum_n resp[n, k] x_n / N_k
     - variances[k] = max(sum_n resp[n, k] (x_n - means[k])^2 / N_k, var_floor)
+
+    Clipping at the floor (not adding it) is the exact maximiser of the M-step's
+    objective under the constraint variance >= var_floor. Does not modify its inputs.
     """
     x = as_samples_1d(x)
     resp = np.asarray(resp, dtype=np.float64)
@@ -133,7 +146,7 @@ def log_likelihood_1d(x, weights, means, variances) -> float:
     """Total log-likelihood sum_n log( sum_k pi_k N(x_n | mu_k, sigma_k^2) ).
 
     Inputs: x (N,), weights (K,), means (K,), variances (K,).
-    Returns: a Python float.
+    Returns: a Python float. Does not modify its inputs.
     """
     x = as_samples_1d(x)
     weights, means, variances = _check_params_1d(weights, means, variances)
@@ -173,15 +186,19 @@ def fit_gmm_1d(
     - init: optional (weights, means, variances) to start from; if None, use
       ``initial_parameters_1d(x, n_components, rng)``.
     - rng: numpy Generator or int seed, used only when init is None.
-    - tol: stop when the average log-likelihood per point, (1/N) log p(x), changes
-      by less than tol in absolute value in one iteration (scikit-learn's rule).
-    - max_iter: the largest number of EM iterations (E-step then M-step).
+    - tol: the stopping rule. After iteration t (t >= 1) compute l_t, the total
+      log-likelihood; stop as soon as |l_t - l_(t-1)| / N < tol (scikit-learn's rule).
+    - max_iter: the largest number of EM iterations (E-step then M-step); 0 runs none.
     - var_floor: passed to ``m_step_1d``.
 
     Returns a ``UnivariateFit``. Its ``log_likelihoods`` has n_iter + 1 entries: the
     total log-likelihood of the initial parameters, then of the parameters after
-    each iteration. It never decreases: clipping a variance at the floor is the exact
-    maximiser of the M-step under that constraint.
+    each iteration. n_iter is the number of iterations run; converged is True if and
+    only if the stopping test held at the last iteration run, including when that
+    iteration is number max_iter; max_iter=0 runs none and converged is False.
+    With exact E- and M-steps the log-likelihood never decreases (up to rounding):
+    clipping a variance at the floor is the exact maximiser of the M-step under that
+    constraint, provided the start respects the floor. Does not modify its inputs.
     """
     x = as_samples_1d(x)
     tol = check_positive(tol, "tol")

@@ -46,7 +46,8 @@ class GMMFit:
       initial parameters (entry 0) and after each iteration. It never decreases with
       reg_covar=0; with reg_covar > 0 it can fall by a tiny amount once a component has
       collapsed onto the floor, because Sigma + reg_covar*I is then not the exact maximiser.
-    - n_iter: EM iterations run; converged: whether the tol rule stopped it.
+    - n_iter: EM iterations run; converged: whether the stopping rule of ``run_em`` held at
+      the last iteration run (also when that is iteration max_iter).
     - snapshots: list of (iteration, GMMParams), taken at iteration 0, every
       ``snapshot_every`` iterations and at the end (empty if snapshot_every is None).
     """
@@ -115,22 +116,23 @@ def _maximisation(X, resp_by_component, reg_covar, covariance_type) -> GMMParams
     nk = resp_by_component.sum(axis=1) + 10.0 * np.finfo(np.float64).eps
     weights = nk / nk.sum()
     means = (resp_by_component @ X) / nk[:, None]
+    if covariance_type in ("diag", "spherical"):
+        # Only the variances are free: sum_n r_nk (x_nj - mu_kj)^2 / N_k, shape (K, d); no d x d matrices.
+        variances = np.empty((n_components, d))
+        for k in range(n_components):
+            diff = X - means[k]
+            variances[k] = resp_by_component[k] @ (diff * diff) / nk[k]
+        if covariance_type == "spherical":
+            variances = variances.mean(axis=1)  # the mean of the d variances (trace / d), shape (K,)
+        return GMMParams(weights, means, variances + reg_covar)
     cov = np.empty((n_components, d, d))
     for k in range(n_components):
         diff = X - means[k]
-        weighted = diff * resp_by_component[k][:, None]
-        cov[k] = weighted.T @ diff / nk[k]
+        cov[k] = (diff * resp_by_component[k][:, None]).T @ diff / nk[k]
     cov = 0.5 * (cov + np.swapaxes(cov, 1, 2))
     if covariance_type == "tied":
-        cov = np.einsum("k,kij->ij", nk, cov) / nk.sum()
-    elif covariance_type == "diag":
-        cov = np.diagonal(cov, axis1=1, axis2=2).copy()
-    elif covariance_type == "spherical":
-        cov = np.diagonal(cov, axis1=1, axis2=2).mean(axis=1)
-    if covariance_type in ("full", "tied"):
-        cov[..., np.arange(d), np.arange(d)] += reg_covar
-    else:
-        cov += reg_covar
+        cov = np.einsum("k,kij->ij", nk, cov) / nk.sum()  # sum_k N_k Sigma_k / N, shape (d, d)
+    cov[..., np.arange(d), np.arange(d)] += reg_covar
     return GMMParams(weights, means, cov)
 
 
@@ -149,7 +151,12 @@ def e_step(X, weights, means, covariances, covariance_type: str = "full") -> np.
     - resp: (N, K), resp[n, k] = pi_k N(x_n | mu_k, Sigma_k) / sum_j pi_j N(x_n | mu_j, Sigma_j).
       Rows are non-negative and sum to 1.
 
-    ``log_component_densities`` (given) computes log N(x_n | mu_k, Sigma_k) for you.
+    ``log_component_densities`` (given) computes log N(x_n | mu_k, Sigma_k) for you. Work
+    in log space: a_nk = log pi_k + log N(x_n | mu_k, Sigma_k); subtract each row's
+    maximum m_n = max_k a_nk before exponentiating (exp(a_nk - m_n) is at most 1 and the
+    largest is exactly 1), then divide each row by its sum. The shift cancels in the
+    ratio, and without it a point far from every component gives 0 / 0 = NaN.
+    Does not modify its inputs.
     """
     X = as_samples_2d(X)
     params = check_params(X, weights, means, covariances, covariance_type)
@@ -170,6 +177,7 @@ def log_e_step(X, weights, means, covariances, covariance_type: str = "full"):
       log p(x_n) = logsumexp_k (log pi_k + log N(x_n | mu_k, Sigma_k)).
 
     Use ``logsumexp``; never exponentiate a log-density before normalising.
+    Does not modify its inputs.
     """
     X = as_samples_2d(X)
     params = check_params(X, weights, means, covariances, covariance_type)
@@ -187,16 +195,25 @@ def m_step(X, resp, reg_covar: float = 1e-6, covariance_type: str = "full") -> G
     - X: (N, d) data.
     - resp: (N, K) responsibilities.
     - reg_covar: added to the diagonal of every covariance so that it stays
-      positive definite even for a component that sits on a few points.
-    - covariance_type: "full" unless told otherwise.
+      positive definite even for a component that sits on a few points (a
+      regulariser added to the maximum-likelihood answer, not a clip at a floor).
+    - covariance_type: "full" (the default), "diag", "spherical" or "tied".
 
-    Returns GMMParams(weights, means, covariances) with, for "full",
-    - N_k = sum_n r_nk
+    Returns GMMParams(weights, means, covariances) with N_k = sum_n r_nk and
     - weights: (K,), N_k / N
     - means: (K, d), mu_k = sum_n r_nk x_n / N_k
-    - covariances: (K, d, d),
-      Sigma_k = sum_n r_nk (x_n - mu_k)(x_n - mu_k)^T / N_k + reg_covar * I
-    (The other types constrain Sigma_k: diagonal, a multiple of I, or shared by all k.)
+    - covariances, in the shape of covariance_type (notebook 2 asks for "full",
+      notebook 4 for the other three). With the per-component scatter
+      S_k = sum_n r_nk (x_n - mu_k)(x_n - mu_k)^T / N_k, a (d, d) matrix:
+      - "full":      (K, d, d), Sigma_k = S_k + reg_covar * I
+      - "diag":      (K, d),    sigma2_kj = sum_n r_nk (x_nj - mu_kj)^2 / N_k + reg_covar
+                                (the diagonal of S_k; no d x d matrix is needed)
+      - "spherical": (K,),      sigma2_k = (1/d) sum_j [sum_n r_nk (x_nj - mu_kj)^2 / N_k] + reg_covar
+                                (the MEAN of the d diagonal variances, trace(S_k) / d, not the trace)
+      - "tied":      (d, d),    Sigma = sum_k N_k S_k / N + reg_covar * I
+                                (one matrix for all components, each S_k weighted by its N_k)
+      reg_covar is added once to every variance (to the diagonal only).
+    Does not modify its inputs.
     """
     X = as_samples_2d(X)
     resp = check_responsibilities(resp, X.shape[0])
@@ -210,12 +227,23 @@ def m_step(X, resp, reg_covar: float = 1e-6, covariance_type: str = "full") -> G
 def log_likelihood(X, weights, means, covariances, covariance_type: str = "full") -> float:
     """Total log-likelihood sum_n log sum_k pi_k N(x_n | mu_k, Sigma_k), as a float.
 
-    Inputs: as ``e_step``. Compute it in log space with ``logsumexp``.
+    Inputs: as ``e_step``.
+
+    Returns: a float, sum_n log p(x_n). Compute it in log space with the same row
+    maximum as in ``e_step``: with a_nk = log pi_k + log N(x_n | mu_k, Sigma_k) and
+    m_n = max_k a_nk,
+        log p(x_n) = m_n + log sum_k exp(a_nk - m_n),
+    which stays finite for a point far from every component, where every
+    exp(a_nk) is 0.0. (Notebook 3 turns this shift into a general ``logsumexp``; you
+    may use it here once it is written, but you do not need it.)
+    Does not modify its inputs.
     """
     X = as_samples_2d(X)
     params = check_params(X, weights, means, covariances, covariance_type)
     ### BEGIN SOLUTION
-    return float(np.sum(logsumexp(_weighted_log_densities(X, params, covariance_type), axis=1)))
+    weighted = _weighted_log_densities(X, params, covariance_type)
+    shift = weighted.max(axis=1, keepdims=True)
+    return float(np.sum(np.log(np.sum(np.exp(weighted - shift), axis=1))) + np.sum(shift))
     ### END SOLUTION
 
 
@@ -235,14 +263,19 @@ def run_em(
     - X: (N, d) data.
     - init: (weights, means, covariances), the starting parameters.
     - covariance_type, reg_covar: passed to the E- and M-steps.
-    - tol: stop once the average log-likelihood per point, log_likelihood / N, changes
-      by less than tol in absolute value in one iteration (scikit-learn's rule).
-    - max_iter: the largest number of iterations (one E-step and one M-step each).
+    - tol: the stopping rule. After iteration t (t >= 1: one E-step, one M-step) compute
+      l_t, the total log-likelihood of the new parameters; stop as soon as
+      |l_t - l_(t-1)| / N < tol (l_0 is that of the initial parameters).
+    - max_iter: the largest number of iterations; max_iter=0 runs none.
     - snapshot_every: if an int s, record (iteration, params) at iteration 0, every
       s iterations and at the last one, for drawing how the fit evolves.
 
-    Returns a ``GMMFit``; ``log_likelihood_history`` has n_iter + 1 entries: the
-    total log-likelihood of the initial parameters and after each iteration.
+    Returns a ``GMMFit`` with
+    - log_likelihood_history: (n_iter + 1,) l_0, l_1, ..., l_(n_iter).
+    - n_iter: the number of iterations run.
+    - converged: True if and only if the stopping rule held at the last iteration run,
+      including when that iteration is number max_iter; False for max_iter=0.
+    Use this module's ``e_step``, ``m_step`` and ``log_likelihood``. Does not modify its inputs.
     """
     X = as_samples_2d(X)
     params = check_params(X, *init, covariance_type)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import numbers
+import sys
 from dataclasses import dataclass
 
 import numpy as np
+from tqdm import tqdm
 
 from ._validation import as_samples_2d, check_covariance_type, make_rng
 from .em import log_likelihood
-from .fitting import fit_gmm
+from .fitting import fit_restarts
 
 
 def n_parameters(n_components: int, n_features: int, covariance_type: str = "full") -> int:
@@ -76,7 +78,11 @@ def held_out_log_likelihood(X_test, weights, means, covariances, covariance_type
 
 @dataclass(frozen=True)
 class ModelScore:
-    """One row of a model search: K, covariance type, fitted log-likelihood, p, BIC, AIC."""
+    """One row of a model search: K, covariance type, fitted log-likelihood, p, BIC, AIC.
+
+    ``fit`` is the best restart run to convergence by ``run_em``; ``n_reached`` of the
+    ``n_init`` restarts ended within ``reach_tol`` of its log-likelihood (see ``fit_restarts``).
+    """
 
     n_components: int
     covariance_type: str
@@ -85,6 +91,8 @@ class ModelScore:
     bic: float
     aic: float
     fit: object
+    n_reached: int = 1
+    n_init: int = 1
 
 
 def select_model(
@@ -92,24 +100,42 @@ def select_model(
     n_components_range,
     covariance_types=("full",),
     *,
-    n_init: int = 5,
+    n_init: int = 20,
     rng=0,
+    progress: bool = True,
     **fit_options,
 ) -> list[ModelScore]:
     """Fit every (K, covariance type) with restarts and score each by BIC and AIC. Given.
 
-    Inputs: X (N, d); an iterable of K; covariance types; n_init restarts each;
-    rng a Generator or int seed; other options go to ``fit_gmm``.
+    Inputs: X (N, d); an iterable of K; covariance types; n_init restarts each, screened
+    together by ``fit_restarts`` (the best one is then run to convergence by your
+    ``run_em``); rng a Generator or int seed; other options (init, screen_tol, tol,
+    max_iter, reg_covar, reach_tol) go to ``fit_restarts``. ``progress`` shows a progress
+    bar over the models.
     Returns a list of ModelScore, in the order of the loops (type outer, K inner).
     Take ``min(scores, key=lambda s: s.bic)`` for the BIC choice.
     """
     X = as_samples_2d(X)
     rng = make_rng(rng)
+    models = [(covariance_type, k) for covariance_type in covariance_types for k in n_components_range]
+    if progress:
+        models = tqdm(models, desc="models", file=sys.stdout, ascii=True, leave=False)
     scores = []
-    for covariance_type in covariance_types:
-        for k in n_components_range:
-            fit = fit_gmm(X, k, covariance_type=covariance_type, n_init=n_init, rng=rng, **fit_options)
-            p = n_parameters(k, X.shape[1], covariance_type)
-            ll = fit.log_likelihood
-            scores.append(ModelScore(k, covariance_type, ll, p, bic(ll, p, X.shape[0]), aic(ll, p), fit))
+    for covariance_type, k in models:
+        survey = fit_restarts(X, k, covariance_type=covariance_type, n_init=n_init, rng=rng, **fit_options)
+        p = n_parameters(k, X.shape[1], covariance_type)
+        ll = survey.best.log_likelihood
+        scores.append(
+            ModelScore(
+                k,
+                covariance_type,
+                ll,
+                p,
+                bic(ll, p, X.shape[0]),
+                aic(ll, p),
+                survey.best,
+                survey.n_reached,
+                survey.n_init,
+            )
+        )
     return scores

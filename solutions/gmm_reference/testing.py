@@ -68,3 +68,31 @@ def assert_columns_close_up_to_permutation(actual, expected, name: str, *, rtol:
         raise AssertionError(f"{name}: shape {actual.shape} differs from the expected {expected.shape}")
     perm = match_components(expected.T, actual.T)
     assert_allclose(actual[:, perm], expected, name, rtol=rtol, atol=atol)
+
+
+def _array_leaves(value, path: str):
+    """(path, array) for every ndarray in value, looking inside tuples and lists (e.g. init)."""
+    if isinstance(value, np.ndarray):
+        yield path, value
+    elif isinstance(value, (tuple, list)):
+        for i, item in enumerate(value):
+            yield from _array_leaves(item, f"{path}[{i}]")
+
+
+def call_keeping_inputs(func, name: str, *args, **kwargs):
+    """Call func(*args, **kwargs) and fail if it changed any array argument in place.
+
+    Contract 3 of the course: no student function modifies its array arguments. The
+    message names the argument (by position or keyword), never its values.
+    """
+    leaves = [(f"argument {i + 1}{path}", arr) for i, arg in enumerate(args) for path, arr in _array_leaves(arg, "")]
+    leaves += [(f"argument {key}{path}", arr) for key, arg in kwargs.items() for path, arr in _array_leaves(arg, "")]
+    copies = [arr.copy() for _, arr in leaves]
+    result = func(*args, **kwargs)
+    for (where, arr), before in zip(leaves, copies, strict=True):
+        if arr.shape != before.shape or not np.array_equal(arr, before, equal_nan=True):
+            raise AssertionError(
+                f"{name} modified its {where} in place: it must not change the arrays it is given "
+                "(work on a copy, e.g. X - mean instead of X -= mean)"
+            )
+    return result

@@ -14,7 +14,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import nb01, nb02, nb03, nb04, nb05
+from . import nb01, nb02, nb03, nb04, nb05, nb06
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def _load(module) -> dict[str, list[Mutant]]:
 
 
 CATALOGUE: dict[str, list[Mutant]] = {}
-for _module in (nb01, nb02, nb03, nb04, nb05):
+for _module in (nb01, nb02, nb03, nb04, nb05, nb06):
     CATALOGUE.update(_load(_module))
 ALL_MUTANTS = {m.name: m for mutants in CATALOGUE.values() for m in mutants}
 

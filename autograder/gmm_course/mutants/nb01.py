@@ -9,9 +9,16 @@ _E_STEP_LOG_DENS = (
     "        weighted = log_dens + np.log(weights)\n"
 )
 
-_LOG_LIK_WEIGHTED = (
-    "        weighted = log_dens + np.log(weights)\n    return float(np.sum(logsumexp(weighted, axis=1)))\n"
+_LOG_LIK_WEIGHTED = "        weighted = log_dens + np.log(weights)\n    # log sum_k exp(a_k)"
+
+_E_STEP_SHIFT = "    scaled = np.exp(weighted - weighted.max(axis=1, keepdims=True))\n"
+_E_STEP_RETURN = "    return scaled / scaled.sum(axis=1, keepdims=True)"
+_E_STEP_BODY = _E_STEP_LOG_DENS.replace("give 0/0.\n", "") + (
+    "    # Shift each row so that its largest term is exp(0) = 1: the row sum lies in [1, K].\n"
+    + _E_STEP_SHIFT
+    + _E_STEP_RETURN
 )
+_FIT_RETURN = "    return UnivariateFit(weights, means, variances, np.array(history), n_iter, converged)"
 
 MUTANTS: list[dict] = [
     # --- normal_pdf ---------------------------------------------------------------------
@@ -37,16 +44,16 @@ MUTANTS: list[dict] = [
         "name": "nb01_resp_unnormalised",
         "description": "E-step returns pi_k N(x_n | mu_k, sigma_k^2) without dividing by the sum over components",
         "file": "univariate.py",
-        "find": "    return np.exp(weighted - logsumexp(weighted, axis=1, keepdims=True))",
-        "replace": "    return np.exp(weighted)",
+        "find": _E_STEP_RETURN,
+        "replace": "    return scaled",
         "fails": ["nb01_e_step"],
     },
     {
         "name": "nb01_resp_normalised_over_points",
         "description": "E-step normalises each column (over the data points, axis 0) instead of each row",
         "file": "univariate.py",
-        "find": "    return np.exp(weighted - logsumexp(weighted, axis=1, keepdims=True))",
-        "replace": "    return np.exp(weighted - logsumexp(weighted, axis=0, keepdims=True))",
+        "find": _E_STEP_RETURN,
+        "replace": "    return scaled / scaled.sum(axis=0, keepdims=True)",
         "fails": ["nb01_e_step"],
     },
     {
@@ -55,6 +62,25 @@ MUTANTS: list[dict] = [
         "file": "univariate.py",
         "find": _E_STEP_LOG_DENS,
         "replace": _E_STEP_LOG_DENS.replace("log_dens + np.log(weights)", "log_dens"),
+        "fails": ["nb01_e_step"],
+    },
+    {
+        "name": "nb01_e_step_exp_without_shift",
+        "description": "E-step exponentiates log(pi_k) + log N(x_n | mu_k, sigma_k^2) without subtracting each row's "
+        "maximum: 0/0 = nan for points far from every component",
+        "file": "univariate.py",
+        "find": _E_STEP_SHIFT,
+        "replace": "    scaled = np.exp(weighted)\n",
+        "fails": ["nb01_e_step"],
+    },
+    {
+        "name": "nb01_e_step_direct_densities",
+        "description": "E-step divides pi_k N(x_n | mu_k, sigma_k^2) by its row sum, computed from the student's "
+        "normal_pdf: right in the middle of the data, nan where every density underflows",
+        "file": "univariate.py",
+        "find": _E_STEP_BODY,
+        "replace": "    joint = weights * normal_pdf(x, means, variances)\n"
+        "    return joint / joint.sum(axis=1, keepdims=True)",
         "fails": ["nb01_e_step"],
     },
     # --- m_step_1d ----------------------------------------------------------------------
@@ -98,6 +124,18 @@ MUTANTS: list[dict] = [
         "replace": "    return weights, means, variances",
         "fails": ["nb01_var_floor"],
     },
+    {
+        "name": "nb01_m_step_scales_resp_in_place",
+        "description": "M-step divides the caller's responsibilities by N_k in place (resp /= nk) to reuse them "
+        "as averaging weights: right answers, but the caller's resp is changed",
+        "file": "univariate.py",
+        "find": "    means = resp.T @ x / nk\n"
+        '    variances = np.einsum("nk,nk->k", resp, (x[:, None] - means) ** 2) / nk\n',
+        "replace": "    resp /= nk\n"
+        "    means = resp.T @ x\n"
+        '    variances = np.einsum("nk,nk->k", resp, (x[:, None] - means) ** 2)\n',
+        "fails": ["nb01_m_step"],
+    },
     # --- log_likelihood_1d --------------------------------------------------------------
     {
         "name": "nb01_loglik_no_weights",
@@ -112,7 +150,8 @@ MUTANTS: list[dict] = [
         "description": "log-likelihood sums log(pi_k N(x_n | mu_k, sigma_k^2)) over n and k "
         "(sum of logs instead of the log of the sum over components)",
         "file": "univariate.py",
-        "find": "    return float(np.sum(logsumexp(weighted, axis=1)))",
+        "find": "    top = weighted.max(axis=1)\n"
+        "    return float(np.sum(top + np.log(np.sum(np.exp(weighted - top[:, None]), axis=1))))",
         "replace": "    return float(np.sum(weighted))",
         "fails": ["nb01_log_likelihood"],
     },
@@ -139,6 +178,42 @@ MUTANTS: list[dict] = [
         "file": "univariate.py",
         "find": "    for iteration in range(1, max_iter + 1):",
         "replace": "    for iteration in range(1, max_iter):",
+        "fails": ["nb01_fit"],
+    },
+    {
+        "name": "nb01_fit_signed_rise",
+        "description": "EM loop stops when the signed rise (l_t - l_(t-1)) / N is below tol, so any fall of the "
+        "log-likelihood, however large, counts as convergence",
+        "file": "univariate.py",
+        "find": "        if abs(history[-1] - history[-2]) / n < tol:",
+        "replace": "        if (history[-1] - history[-2]) / n < tol:",
+        "fails": ["nb01_fit"],
+    },
+    {
+        "name": "nb01_fit_converged_only_before_max_iter",
+        "description": "EM loop sets converged = n_iter < max_iter after the loop: False when the stopping rule is "
+        "met exactly at iteration max_iter",
+        "file": "univariate.py",
+        "find": "            converged = True\n            break\n" + _FIT_RETURN,
+        "replace": "            break\n    converged = n_iter < max_iter\n" + _FIT_RETURN,
+        "fails": ["nb01_fit"],
+    },
+    {
+        "name": "nb01_fit_loop_variable_after_loop",
+        "description": "EM loop counts with its loop variable (for n_iter in range(1, max_iter + 1)), which is "
+        "never bound when max_iter=0",
+        "file": "univariate.py",
+        "find": "    n_iter = 0\n    for iteration in range(1, max_iter + 1):\n        n_iter = iteration\n",
+        "replace": "    for n_iter in range(1, max_iter + 1):\n",
+        "fails": ["nb01_fit"],
+    },
+    {
+        "name": "nb01_fit_updates_init_in_place",
+        "description": "EM loop writes each M-step's result into the arrays passed as init (weights[:] = ...), "
+        "changing the caller's starting parameters",
+        "file": "univariate.py",
+        "find": "        weights, means, variances = m_step_1d(x, resp, var_floor)",
+        "replace": "        weights[:], means[:], variances[:] = m_step_1d(x, resp, var_floor)",
         "fails": ["nb01_fit"],
     },
     {

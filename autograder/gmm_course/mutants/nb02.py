@@ -39,24 +39,24 @@ MUTANTS: list[dict] = [
         "name": "nb02_m_step_cov_divided_by_n",
         "description": "M-step divides the weighted scatter of component k by N instead of N_k",
         "file": "em.py",
-        "find": "        cov[k] = weighted.T @ diff / nk[k]\n",
-        "replace": "        cov[k] = weighted.T @ diff / X.shape[0]\n",
+        "find": "        cov[k] = (diff * resp_by_component[k][:, None]).T @ diff / nk[k]\n",
+        "replace": "        cov[k] = (diff * resp_by_component[k][:, None]).T @ diff / X.shape[0]\n",
         "fails": ["nb02_test_m_step"],
     },
     {
         "name": "nb02_m_step_cov_not_centred",
         "description": "M-step covariance uses the raw outer products x_n x_n^T, not (x_n - mu_k)(x_n - mu_k)^T",
         "file": "em.py",
-        "find": "        diff = X - means[k]\n        weighted",
-        "replace": "        diff = X\n        weighted",
+        "find": "        diff = X - means[k]\n        cov[k]",
+        "replace": "        diff = X\n        cov[k]",
         "fails": ["nb02_test_m_step"],
     },
     {
         "name": "nb02_m_step_no_reg_covar",
         "description": "M-step forgets to add reg_covar to the diagonal of the covariances",
         "file": "em.py",
-        "find": "        cov[..., np.arange(d), np.arange(d)] += reg_covar\n",
-        "replace": "        pass\n",
+        "find": "    cov[..., np.arange(d), np.arange(d)] += reg_covar\n",
+        "replace": "",
         "fails": ["nb02_test_m_step"],
     },
     {
@@ -71,8 +71,8 @@ MUTANTS: list[dict] = [
         "name": "nb02_log_likelihood_sums_components",
         "description": "log-likelihood sums log(pi_k N(x_n | mu_k, Sigma_k)) over n and k instead of taking the log of the mixture",
         "file": "em.py",
-        "find": "return float(np.sum(logsumexp(_weighted_log_densities(X, params, covariance_type), axis=1)))",
-        "replace": "return float(np.sum(_weighted_log_densities(X, params, covariance_type)))",
+        "find": "    return float(np.sum(np.log(np.sum(np.exp(weighted - shift), axis=1))) + np.sum(shift))\n",
+        "replace": "    return float(np.sum(weighted))\n",
         "fails": ["nb02_test_log_likelihood"],
     },
     {
@@ -114,5 +114,71 @@ MUTANTS: list[dict] = [
         "find": "    if snapshot_every and snapshots[-1][0] != n_iter:\n        snapshots.append((n_iter, params))\n",
         "replace": "",
         "fails": ["nb02_test_run_em_snapshots"],
+    },
+    # --- numerical range, boundary cases of the contracts, side effects (issue 13) -------------
+    {
+        "name": "nb02_logdet_log_of_product",
+        "description": "log det Sigma computed as 2 log(prod_i L_ii): right for small d, but the product "
+        "overflows to inf (or underflows to 0) once d is in the hundreds",
+        "file": "gaussian.py",
+        "find": "    log_det = 2.0 * np.sum(np.log(np.diag(chol)))\n",
+        "replace": "    log_det = 2.0 * np.log(np.prod(np.diag(chol)))\n",
+        "fails": ["nb02_test_logpdf"],
+    },
+    {
+        "name": "nb02_logpdf_centres_in_place",
+        "description": "multivariate_normal_logpdf centres the caller's X in place (X -= mean) before the solve",
+        "file": "gaussian.py",
+        "find": "    z = solve_triangular(chol, (X - mean).T, lower=True)  # (d, N)\n",
+        "replace": "    X -= mean\n    z = solve_triangular(chol, X.T, lower=True)  # (d, N)\n",
+        "fails": ["nb02_test_logpdf"],
+    },
+    {
+        "name": "nb02_e_step_no_max_shift",
+        "description": "E-step exponentiates log pi_k + log N(x_n | mu_k, Sigma_k) without subtracting each row's "
+        "maximum: 0 / 0 = NaN for a point far from every component",
+        "file": "em.py",
+        "find": "    shift = weighted.max(axis=0)\n    weighted -= shift\n",
+        "replace": "    shift = np.zeros(weighted.shape[1])\n",
+        "fails": ["nb02_test_e_step"],
+    },
+    {
+        "name": "nb02_log_likelihood_no_max_shift",
+        "description": "log-likelihood computed literally as sum_n log sum_k exp(a_nk): log 0 = -inf for a point "
+        "far from every component",
+        "file": "em.py",
+        "find": "    shift = weighted.max(axis=1, keepdims=True)\n",
+        "replace": "    shift = np.zeros((weighted.shape[0], 1))\n",
+        "fails": ["nb02_test_log_likelihood"],
+    },
+    {
+        "name": "nb02_m_step_centres_x_in_place",
+        "description": "M-step centres the caller's X in place for stability (X -= X.mean(axis=0)) and adds the "
+        "centre back to the means: the right parameters, but the caller's data are changed",
+        "file": "em.py",
+        "find": "    return _maximisation(X, resp.T, reg_covar, covariance_type)\n",
+        "replace": "    centre = X.mean(axis=0)\n    X -= centre\n"
+        "    params = _maximisation(X, resp.T, reg_covar, covariance_type)\n"
+        "    return GMMParams(params.weights, params.means + centre, params.covariances)\n",
+        "fails": ["nb02_test_m_step"],
+    },
+    {
+        "name": "nb02_run_em_not_converged_at_max_iter",
+        "description": "EM loop reports converged=False when the stopping rule holds at iteration max_iter "
+        "(it treats reaching max_iter as not converging)",
+        "file": "em.py",
+        "find": "        if abs(history[-1] - history[-2]) / n < tol:\n",
+        "replace": "        if abs(history[-1] - history[-2]) / n < tol and n_iter < max_iter:\n",
+        "fails": ["nb02_test_run_em"],
+    },
+    {
+        "name": "nb02_run_em_updates_init_in_place",
+        "description": "EM loop writes each M-step's result into the arrays of init (old[...] = new): the caller's "
+        "starting parameters change, and every snapshot is the same final array",
+        "file": "em.py",
+        "find": "        params = _maximisation(X, resp, reg_covar, covariance_type)\n",
+        "replace": "        for old, new in zip(params, _maximisation(X, resp, reg_covar, covariance_type), strict=True):\n"
+        "            old[...] = new\n",
+        "fails": ["nb02_test_run_em", "nb02_test_run_em_snapshots"],
     },
 ]

@@ -126,4 +126,34 @@ MUTANTS: list[dict] = [
         "replace": "    return weighted - log_norm, float(np.sum(weighted - log_norm))\n",
         "fails": ["nb03_test_log_likelihood"],
     },
+    # --- contract boundaries and side effects (issue 13) --------------------------------------
+    {
+        "name": "nb03_lse_bare_squeeze",
+        "description": "drops the kept axes with np.squeeze(out) and no axis: a length-1 axis of a that was not "
+        "reduced disappears too (shape (1, 3) reduced over axis=1 gives () instead of (1,))",
+        "file": _LSE,
+        "find": "        out = np.squeeze(out, axis=axis) if axis is not None else out.reshape(())\n",
+        "replace": "        out = np.squeeze(out)\n",
+        "fails": ["nb03_test_lse_axis"],
+    },
+    {
+        "name": "nb03_lse_shift_in_place",
+        "description": "subtracts the maximum in place (a -= shift): the result is right, but the caller's "
+        "array is changed",
+        "file": _LSE,
+        "find": "        total = np.sum(np.exp(a - shift), axis=axis, keepdims=True)\n",
+        "replace": "        a -= shift\n        total = np.sum(np.exp(a), axis=axis, keepdims=True)\n",
+        "fails": ["nb03_test_lse_values"],
+    },
+    {
+        "name": "nb03_log_e_step_log_weights_in_place",
+        "description": "log_e_step turns the caller's weights into log-weights in place "
+        "(np.log(weights, out=weights)) before adding them to the log-densities",
+        "file": _EM,
+        "find": "    weighted = _weighted_log_densities(X, params, covariance_type)\n    log_norm = logsumexp(",
+        "replace": "    np.log(params.weights, out=params.weights)\n"
+        "    weighted = log_component_densities(X, params.means, params.covariances, covariance_type) + params.weights\n"
+        "    log_norm = logsumexp(",
+        "fails": ["nb03_test_log_resp"],
+    },
 ]

@@ -124,3 +124,67 @@ MUTANTS: list[dict] = [
         "fails": ["nb04_test_aic"],
     },
 ]
+
+# Covariance types other than "full" (issue 13, class 1): m_step and the E-step given each type.
+_M_STEP_TYPE_CELLS = ["nb04_test_m_step_diag", "nb04_test_m_step_spherical", "nb04_test_m_step_tied"]
+
+MUTANTS += [
+    {
+        "name": "nb04_tied_unweighted_average",
+        "description": "m_step('tied') averages the K per-component covariances without the N_k weights.",
+        "file": "em.py",
+        "find": 'cov = np.einsum("k,kij->ij", nk, cov) / nk.sum()',
+        "replace": "cov = cov.mean(axis=0)",
+        "fails": ["nb04_test_m_step_tied"],
+    },
+    {
+        "name": "nb04_tied_divided_by_k",
+        "description": "m_step('tied') sums N_k Sigma_k but divides by K instead of N.",
+        "file": "em.py",
+        "find": 'cov = np.einsum("k,kij->ij", nk, cov) / nk.sum()',
+        "replace": 'cov = np.einsum("k,kij->ij", nk, cov) / n_components',
+        "fails": ["nb04_test_m_step_tied"],
+    },
+    {
+        "name": "nb04_tied_returned_per_component",
+        "description": "m_step('tied') returns the shared matrix repeated K times, shape (K, d, d), not (d, d).",
+        "file": "em.py",
+        "find": 'cov = np.einsum("k,kij->ij", nk, cov) / nk.sum()',
+        "replace": 'cov = np.repeat((np.einsum("k,kij->ij", nk, cov) / nk.sum())[None], n_components, axis=0)',
+        "fails": ["nb04_test_m_step_tied"],
+    },
+    {
+        "name": "nb04_spherical_trace",
+        "description": "m_step('spherical') takes the trace (sum of the d variances) instead of their mean.",
+        "file": "em.py",
+        "find": "variances = variances.mean(axis=1)",
+        "replace": "variances = variances.sum(axis=1)",
+        "fails": ["nb04_test_m_step_spherical"],
+    },
+    {
+        "name": "nb04_diag_spherical_as_full",
+        "description": "m_step always returns full (K, d, d) matrices for 'diag' and 'spherical'.",
+        "file": "em.py",
+        "find": 'if covariance_type in ("diag", "spherical"):',
+        "replace": "if False:",
+        "fails": ["nb04_test_m_step_diag", "nb04_test_m_step_spherical"],
+    },
+    {
+        "name": "nb04_diag_not_centred",
+        "description": "m_step('diag' and 'spherical') takes second moments about 0, not about mu_k.",
+        "file": "em.py",
+        "find": """            diff = X - means[k]
+            variances[k]""",
+        "replace": """            diff = X
+            variances[k]""",
+        "fails": ["nb04_test_m_step_diag", "nb04_test_m_step_spherical"],
+    },
+    {
+        "name": "nb04_e_step_ignores_covariance_type",
+        "description": "e_step drops covariance_type and always computes full-covariance densities.",
+        "file": "em.py",
+        "find": "return _expectation(X, params, covariance_type)[0].T",
+        "replace": 'return _expectation(X, params, "full")[0].T',
+        "fails": ["nb04_test_e_step_types"],
+    },
+]
