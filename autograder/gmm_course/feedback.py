@@ -74,6 +74,8 @@ code { overflow-wrap: anywhere; }
 details { margin: .4rem 0; } summary { cursor: pointer; color: #0969da; }
 .text { border-left: 3px solid #eee; padding: 0 .8rem; }
 math[display="block"] { display: block; overflow-x: auto; overflow-y: hidden; max-width: 100%; padding: .2rem 0; }
+math:not([display="block"]) { display: inline-block; max-width: 100%; overflow-x: auto; overflow-y: hidden;
+  vertical-align: middle; }
 figure { margin: 1rem 0; } figcaption { font-size: .9rem; color: #555; }
 img { max-width: 100%; height: auto; border: 1px solid #ddd; }
 table { border-collapse: collapse; } td, th { padding: .2rem .5rem; border: 1px solid #ddd; }
