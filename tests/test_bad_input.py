@@ -117,6 +117,11 @@ def _with_answers(nb: dict, text) -> dict:
     return nb
 
 
+def _answer_count() -> int:
+    """How many written answers the released notebook asks for."""
+    return sum(bool(c["metadata"].get("nbgrader", {}).get("solution")) for c in _released()["cells"])
+
+
 def _answers(sanitised) -> list[str]:
     return [c.source for c in sanitised.notebook.cells if c.metadata.get("nbgrader", {}).get("solution")]
 
@@ -125,15 +130,15 @@ def test_a_byte_order_mark_keeps_the_written_answers(tmp_path):
     path = tmp_path / RELEASED_NOTEBOOK.name
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps(_with_answers(_released(), "My answer.")).encode())
     sanitised = sanitise(RELEASED_NOTEBOOK, path, "bom")
-    assert _answers(sanitised) == ["My answer.", "My answer."] and sanitised.notes == []
+    assert _answers(sanitised) == ["My answer."] * _answer_count() and sanitised.notes == []
 
 
 def test_lone_surrogates_in_answers_become_valid_text_with_a_note(tmp_path):
     path = tmp_path / RELEASED_NOTEBOOK.name
     path.write_text(json.dumps(_with_answers(_released(), "half \ud800 a pair")))  # JSON carries it as \ud800
     sanitised = sanitise(RELEASED_NOTEBOOK, path, "surrogate")
-    assert _answers(sanitised) == ["half \ufffd a pair"] * 2
-    assert sum("lone surrogates" in n.problem for n in sanitised.notes) == 2
+    assert _answers(sanitised) == ["half \ufffd a pair"] * _answer_count()
+    assert sum("lone surrogates" in n.problem for n in sanitised.notes) == _answer_count()
     nbformat.write(sanitised.notebook, str(tmp_path / "autograded.ipynb"))  # encodable: it can be written
 
 
@@ -143,7 +148,7 @@ def test_a_list_as_cell_metadata_is_a_note_not_a_crash(tmp_path):
     path = tmp_path / RELEASED_NOTEBOOK.name
     path.write_text(json.dumps(nb))
     sanitised = sanitise(RELEASED_NOTEBOOK, path, "listy")
-    assert _answers(sanitised) == ["kept", "kept"]
+    assert _answers(sanitised) == ["kept"] * _answer_count()
     assert [n.problem for n in sanitised.notes] == ["cell nb01_intro deleted"]
 
 
