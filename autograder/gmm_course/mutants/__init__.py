@@ -25,7 +25,10 @@ class Mutant:
     - description: the mistake in words.
     - file: a reference module ("univariate.py") or a source notebook ("04_....ipynb").
     - find / replace: exact text; ``find`` must occur exactly once in that file.
-    - fails: the grade_ids of the autograded cells that must lose their points.
+    - fails: the grade_ids of the autograded cells of its notebook that must lose their points.
+    - also_fails: cells of *other* notebooks that test the same function (e.g. notebook 4's
+      covariance-type cells call notebook 2's ``m_step``) and so lose their points too; the
+      demo's expected scores count them, the per-notebook mutant test cannot see them.
     """
 
     name: str
@@ -34,6 +37,7 @@ class Mutant:
     find: str
     replace: str
     fails: frozenset
+    also_fails: frozenset = frozenset()
 
     def apply(self, submission_dir: Path) -> None:
         """Apply the mistake inside a prepared submission folder (see ``prepare_submission``)."""
@@ -58,7 +62,12 @@ class Mutant:
 
 
 def _load(module) -> dict[str, list[Mutant]]:
-    return {module.NOTEBOOK: [Mutant(**{**spec, "fails": frozenset(spec["fails"])}) for spec in module.MUTANTS]}
+    return {
+        module.NOTEBOOK: [
+            Mutant(**{**spec, "fails": frozenset(spec["fails"]), "also_fails": frozenset(spec.get("also_fails", ()))})
+            for spec in module.MUTANTS
+        ]
+    }
 
 
 CATALOGUE: dict[str, list[Mutant]] = {}
