@@ -138,6 +138,8 @@ def lateness(
 
 def class_lateness(workspace, data) -> dict[str, Lateness]:
     """:func:`lateness` of the students of ``data`` (an :class:`.export.ClassGrades`) in ``workspace``."""
+    if not data.students:
+        return {}  # an empty class: nothing is late, and there may be no gradebook yet
     scores = {s: {nb: data.notebook_total(s, nb) for nb in data.notebooks} for s in data.students}
     plugin = penalty_plugin(late_config(workspace.root))
     return lateness(workspace.database_url, data.students, scores, plugin)
