@@ -285,27 +285,6 @@ def logpdf(x):
 
 def overflow():
     return np.exp(np.array([1000.0]))
-
-
-def centre_in_place(X, init=None):
-    X -= X.mean(axis=0)
-    return X
-
-
-def centre_a_copy(X, init=None):
-    X = X - X.mean(axis=0)
-    return X
-
-
-def scale_init_in_place(X, init):
-    means = init[1]
-    means *= 2.0
-    return X
-
-
-def reshape_in_place(X):
-    X.shape = (-1,)
-    return X
 """
 
 
