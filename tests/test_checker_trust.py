@@ -118,6 +118,13 @@ def scale_init_in_place(X, init):
 def reshape_in_place(X):
     X.shape = (-1,)
     return X
+
+
+def write_to_an_argument_it_was_not_given_then_stale(X):
+    zeros = {"$nd": "<f8", "shape": [3, 2], "data": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}
+    _send_raw(json.dumps({"op": "return", "value": None, "modified": [[3, ["args", 3], "Y", zeros]]}).encode())
+    _send_raw(json.dumps({"op": "return", "value": "stale"}).encode())
+    return X
 """
 
 
@@ -210,20 +217,36 @@ def test_the_tests_floating_point_error_state_holds_in_the_student_process(sessi
     assert caught == [], "no overflow warning under over='ignore'"
 
 
-def test_a_student_function_that_changes_its_input_in_place_fails_the_call(session):
-    # The checker's arrays are copies of what the student's process received: the change
-    # itself never reaches the test, so the student's process reports it.
+def test_a_change_a_student_function_makes_to_its_input_reaches_the_caller_as_in_the_kernel(session):
+    # The student's process works on copies of the checker's arrays: what the call changed
+    # there is written into the caller's arrays, so the clean check sees what the kernel
+    # sees (a test that checks its inputs fails the call, one that does not is not charged).
     X = np.arange(6.0).reshape(3, 2)
-    with pytest.raises(AssertionError, match=r"centre_in_place changed its input X in place"):
-        _call(session, "centre_in_place", X)
-    with pytest.raises(AssertionError, match=r"init\[1\]"):
-        _call(session, "scale_init_in_place", X, (np.ones(2), np.ones((2, 2)), np.ones((2, 2, 2))))
-    with pytest.raises(AssertionError, match=r"reshape_in_place changed its input X"):
+    returned = _call(session, "centre_in_place", X)
+    assert np.array_equal(X, np.arange(6.0).reshape(3, 2) - [2.0, 3.0]), "the caller's X was centred in place"
+    assert np.array_equal(returned, X)
+    init = (np.ones(2), np.ones((2, 2)), np.ones((2, 2, 2)))
+    _call(session, "scale_init_in_place", X, init)
+    assert np.array_equal(init[1], np.full((2, 2), 2.0)) and np.array_equal(init[0], np.ones(2))
+    # A change the checker cannot make to its own array fails the call, naming the argument.
+    with pytest.raises(AssertionError, match=r"reshape_in_place changed its input X in place \(its shape"):
         _call(session, "reshape_in_place", X)
-    assert np.array_equal(_call(session, "centre_a_copy", X), X - X.mean(axis=0))
-    assert np.array_equal(X, np.arange(6.0).reshape(3, 2)), "the checker's own array never changes"
+    frozen = np.arange(6.0).reshape(3, 2)
+    frozen.flags.writeable = False
+    with pytest.raises(AssertionError, match=r"centre_in_place changed its input X"):
+        _call(session, "centre_in_place", frozen)
+    unchanged = np.arange(6.0).reshape(3, 2)
+    assert np.array_equal(_call(session, "centre_a_copy", unchanged), unchanged - [2.0, 3.0])
+    assert np.array_equal(unchanged, np.arange(6.0).reshape(3, 2)), "a call that works on a copy changes nothing"
     # NaN in place stays NaN: an unchanged array with NaN is not "modified".
     assert np.isnan(_call(session, "centre_a_copy", np.array([[np.nan, 1.0]])))[0, 0]
+
+
+def test_a_reply_that_writes_to_an_argument_the_call_was_not_given_ends_the_process(session):
+    X = np.zeros((3, 2))
+    with pytest.raises(StudentProcessDied, match="invalid message"):
+        _call(session, "write_to_an_argument_it_was_not_given_then_stale", X)
+    assert _call(session, "echo", "fresh") == "fresh"
 
 
 # ---------------------------------------------------------------- whole clean checks
@@ -343,6 +366,29 @@ def test_a_cell_that_calls_grader_code_no_longer_in_force_fails_even_if_its_test
 
 
 @pytest.mark.slow
+def test_a_patch_a_failed_cell_left_restored_is_in_force_again_when_the_next_cell_patches_it_back(tmp_path):
+    # The first cell fails inside its patch, so the restore reaches the student's process
+    # only with the next call; the next cell patches in the same function again.
+    cells = _clean_check(
+        tmp_path,
+        {
+            "fails_inside_the_patch": PREAMBLE + "def ten_times(n):\n    return 10 * n\n\n\n"
+            "with mock.patch.object(tricks, 'helper', ten_times):\n    assert tricks.call_helper(2) == 20\n"
+            "    raise AssertionError('this test fails while its patch is in force')\n",
+            "patches_it_back": PREAMBLE + "with mock.patch.object(tricks, 'helper', ten_times):\n"
+            "    assert tricks.call_helper(3) == 30\n",
+            "honest_after": PREAMBLE + "assert tricks.call_helper(1) == -1\n",
+        },
+    )
+    assert [(c["grade_id"], c["passed"], c["outcome"]) for c in cells.values()] == [
+        ("fails_inside_the_patch", False, "failed"),
+        ("patches_it_back", True, "passed"),
+        ("honest_after", True, "passed"),
+    ]
+    assert not any(c["misused_grader_code"] for c in cells.values())
+
+
+@pytest.mark.slow
 def test_grader_code_called_back_cannot_allocate_without_bound(tmp_path):
     # 8 GiB of address space (np.zeros touches no page): more than the checker may grow by (1 GiB here).
     cells = _clean_check(
@@ -404,3 +450,36 @@ def test_a_logsumexp_that_returns_a_0d_array_scores_like_one_that_returns_a_floa
     assert run_check(argv, tmp_path / "check.log", timeout=600) == 0, (tmp_path / "check.log").read_text()
     cells = json.loads((tmp_path / "out.json").read_text())["notebooks"]["03_log_sum_exp"]["cells"]
     assert [(c["grade_id"], c["message"]) for c in cells if not c["passed"]] == []
+
+
+def _in_place_mutants():
+    from gmm_course.mutants import CATALOGUE
+
+    return [
+        pytest.param(notebook, mutant, id=mutant.name)
+        for notebook, mutants in CATALOGUE.items()
+        for mutant in mutants
+        if "in_place" in mutant.name and not mutant.file.endswith(".ipynb")
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("notebook", "mutant"), _in_place_mutants())
+def test_a_function_that_changes_its_input_in_place_fails_the_same_cells_in_the_clean_check(tmp_path, notebook, mutant):
+    # The kernel runs the tests with the student's code in-process (the mutant catalogue's
+    # `fails` is checked there); the clean check must charge the same cells, no more.
+    own = tmp_path / "clean"
+    shutil.copytree(
+        REPO / "solutions" / "gmm_reference", own / "gmm_student", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (own / "gmm_student" / "testing.py").unlink()
+    mutant.apply(own)
+    argv = [
+        "--own-dir", str(own), "--skeleton-parent", str(REPO / "course"), "--out", str(tmp_path / "out.json"),
+        "--no-jail", str(REPO / "source_notebooks" / notebook),
+    ]  # fmt: skip
+    assert run_check(argv, tmp_path / "check.log", timeout=600) == 0, (tmp_path / "check.log").read_text()
+    cells = json.loads((tmp_path / "out.json").read_text())["notebooks"][Path(notebook).stem]["cells"]
+    failed = {c["grade_id"]: (c["outcome"], c["message"][:300]) for c in cells if not c["passed"]}
+    assert set(failed) == set(mutant.fails), failed
+    assert all(outcome == "failed" for outcome, _ in failed.values()), failed

@@ -9,25 +9,60 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-# --- notebook 5 (k-means versus random initialisation): its prose quotes these computed numbers --------------------
 
-
-def _nb05_cells():
-    """grade_id -> cell of notebook 5; markdown sources with their line breaks collapsed to spaces."""
+def _cells(notebook: str) -> dict:
+    """grade_id -> cell of a source notebook; markdown with line breaks collapsed and the typographic minus as '-'."""
     import nbformat
 
     from gmm_course.paths import SOURCE_NOTEBOOKS_DIR
 
-    nb = nbformat.read(SOURCE_NOTEBOOKS_DIR / "05_kmeans_vs_random_init.ipynb", as_version=4)
+    nb = nbformat.read(SOURCE_NOTEBOOKS_DIR / notebook, as_version=4)
     cells = {cell.metadata["nbgrader"]["grade_id"]: cell for cell in nb.cells}
     for cell in cells.values():
         if cell.cell_type == "markdown":
-            cell.source = " ".join(cell.source.split())
+            cell.source = " ".join(cell.source.replace("\u2212", "-").split())
     return cells
 
 
-def _nb05_output(cells, grade_id):
-    return "".join(o.get("text", "") for o in cells[grade_id].get("outputs", []) if o.get("output_type") == "stream")
+def _output(cells: dict, grade_id: str) -> str:
+    """The stored stream output of a cell, progress-bar lines (carriage returns) reduced to their last state."""
+    text = "".join(o.get("text", "") for o in cells[grade_id].get("outputs", []) if o.get("output_type") == "stream")
+    return "\n".join(line.split("\r")[-1] for line in text.split("\n"))
+
+
+def _runs_with_full_marks_while_blank(tmp_path, name: str, blanks: dict[str, str | None]) -> None:
+    """Notebook ``name`` on the reference with the solutions of ``blanks`` ({module: function or None for the
+    whole module}) put back to raise NotImplementedError: it must run without errors and with full marks."""
+    import re
+
+    from gmm_course.mutants import prepare_submission
+    from gmm_course.notebooks import autograded_results, execute_notebook
+    from gmm_course.paths import REFERENCE_PACKAGE_DIR, SOURCE_NOTEBOOKS_DIR
+
+    folder = prepare_submission(tmp_path / "submission", SOURCE_NOTEBOOKS_DIR, REFERENCE_PACKAGE_DIR, [name])
+    for module, function in blanks.items():
+        path = folder / "gmm_student" / module
+        text = path.read_text()
+        if function is None:
+            text = re.sub(r"### BEGIN SOLUTION.*?### END SOLUTION", "raise NotImplementedError", text, flags=re.S)
+        else:
+            start = text.index("### BEGIN SOLUTION", text.index(f"def {function}"))
+            end = text.index("### END SOLUTION", start) + len("### END SOLUTION")
+            text = text[:start] + "raise NotImplementedError" + text[end:]
+        path.write_text(text)
+    nb = execute_notebook(folder / name, cwd=folder, timeout=60)
+    errors = [
+        (cell.metadata["nbgrader"]["grade_id"], output.get("ename"))
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "error"
+    ]
+    assert not errors, f"{name} needs code of a later notebook: {errors}"
+    assert not [r.grade_id for r in autograded_results(nb) if not r.passed]
+
+
+# --- notebook 5 (k-means versus random initialisation): its prose quotes these computed numbers --------------------
 
 
 def _nb05_reach(table):
@@ -45,8 +80,8 @@ def _nb05_reach(table):
 def test_nb05_restart_counts_in_the_text_match_the_computed_table():
     import re
 
-    cells = _nb05_cells()
-    reach = _nb05_reach(_nb05_output(cells, "nb05_experiment_table"))
+    cells = _cells("05_kmeans_vs_random_init.ipynb")
+    reach = _nb05_reach(_output(cells, "nb05_experiment_table"))
     assert len(reach) == 6, f"the experiment table has changed form: {sorted(reach)}"
     text = cells["nb05_experiment_discussion"].source
     summary = cells["nb05_summary"].source
@@ -73,8 +108,8 @@ def test_nb05_restart_counts_in_the_text_match_the_computed_table():
 def test_nb05_old_faithful_k3_optima_in_the_text_match_the_computation():
     import re
 
-    cells = _nb05_cells()
-    table = _nb05_output(cells, "nb05_experiment_table")
+    cells = _cells("05_kmeans_vs_random_init.ipynb")
+    table = _output(cells, "nb05_experiment_table")
     levels = re.findall(r"^\s*(-\d+\.\d+)\s+(\d+\.\d+)\s+(\d+)\s+(\d+)$", table, flags=re.M)
     assert len(levels) >= 2, "the table of optima has changed form"
     (second, gap, k2, r2) = levels[1]
@@ -82,10 +117,10 @@ def test_nb05_old_faithful_k3_optima_in_the_text_match_the_computation():
     assert f"{float(gap):.2f} nats lower, at {float(second):.2f} ({int(k2)} k-means and {int(r2)} random runs)" in text
     third = re.search(
         r"^\s+third -> (\d\.\d+); (\d\.\d+) min, (\d+\.\d) min; (\d\.\d+) min, (\d+\.\d+) min",
-        _nb05_output(cells, "nb05_diagnostics"),
+        _output(cells, "nb05_diagnostics"),
         flags=re.M,
     )
-    owned = re.search(r"most responsible one for (\d+) eruptions", _nb05_output(cells, "nb05_diagnostics"))
+    owned = re.search(r"most responsible one for (\d+) eruptions", _output(cells, "nb05_diagnostics"))
     assert third and owned, "the diagnostics output has changed form"
     assert f"centred at {float(third[2]):.2f} min" in text and f"only {third[4]} min" in text, third.groups()
     assert f"waiting-time spread of {third[5]} min" in text and f"for {owned[1]} eruptions" in text
@@ -93,7 +128,7 @@ def test_nb05_old_faithful_k3_optima_in_the_text_match_the_computation():
     assert "about 4 seconds" in text and 3.5 <= seconds < 4.5, seconds
     cuts = re.findall(
         r"the (long|short) group cut: (\d+) of 100; EM ends at (-\d+\.\d+) \((\d+) runs\)",
-        _nb05_output(cells, "nb05_diagnostics"),
+        _output(cells, "nb05_diagnostics"),
     )
     assert len(cuts) == 2, "the diagnostics of the k-means cuts have changed form"
     for group, seeds, end, runs in cuts:
@@ -105,7 +140,7 @@ def test_nb05_old_faithful_k3_optima_in_the_text_match_the_computation():
     assert f"likelihood ratio of about {round(np.exp(float(gap)), -1):.0f}" in text, np.exp(float(gap))
     winners = re.search(
         r"random starts that reach the best: seeds \[([\d, ]*)\]; .* \((\d+) start with all three there\)",
-        _nb05_output(cells, "nb05_diagnostics"),
+        _output(cells, "nb05_diagnostics"),
     )
     assert winners, "the diagnostics of the random starts that reach the best have changed form"
     count = len(winners[1].split(","))
@@ -119,11 +154,11 @@ def test_nb05_old_faithful_k3_optima_in_the_text_match_the_computation():
 def test_nb05_bic_and_soft_assignment_claims_match_the_computation():
     import re
 
-    cells = _nb05_cells()
-    gap = float(re.search(r"BIC\(K=3\) - BIC\(K=2\) = (-?\d+\.\d+)", _nb05_output(cells, "nb05_estimator"))[1])
+    cells = _cells("05_kmeans_vs_random_init.ipynb")
+    gap = float(re.search(r"BIC\(K=3\) - BIC\(K=2\) = (-?\d+\.\d+)", _output(cells, "nb05_estimator"))[1])
     text = cells["nb05_experiment_discussion"].source
     assert gap > 0 and f"prefers $K = 2$, but only by {gap:.2f}" in text, gap
-    split = re.search(r"the best K=3 fit has (\d+) points with largest r below 0.9", _nb05_output(cells, "nb05_soft"))
+    split = re.search(r"the best K=3 fit has (\d+) points with largest r below 0.9", _output(cells, "nb05_soft"))
     assert split and f"({split[1]} points below 0.9)" in cells["nb05_soft_discussion"].source
     # "recorded to the second, with up to 8 eruptions sharing a value near 1.8 min"
     from gmm_course.paths import SOURCE_NOTEBOOKS_DIR
@@ -171,61 +206,20 @@ def test_nb03_claim_logsumexp_has_the_shape_of_np_sum():
 @pytest.mark.slow
 def test_nb02_claim_notebook_2_runs_without_notebook_3(tmp_path):
     """Issue 14 item 2: with logsumexp and log_e_step still blank, notebook 2 runs end to end with full marks."""
-    import re
-
-    from gmm_course.mutants import prepare_submission
-    from gmm_course.notebooks import autograded_results, execute_notebook
-    from gmm_course.paths import REFERENCE_PACKAGE_DIR, SOURCE_NOTEBOOKS_DIR
-
-    name = "02_em_2d_full_covariance.ipynb"
-    folder = prepare_submission(tmp_path / "submission", SOURCE_NOTEBOOKS_DIR, REFERENCE_PACKAGE_DIR, [name])
-    lse = folder / "gmm_student" / "logsumexp.py"
-    blank = re.sub(r"### BEGIN SOLUTION.*?### END SOLUTION", "raise NotImplementedError", lse.read_text(), flags=re.S)
-    lse.write_text(blank)
-    em = folder / "gmm_student" / "em.py"
-    text = em.read_text()
-    start = text.index("### BEGIN SOLUTION", text.index("def log_e_step"))
-    end = text.index("### END SOLUTION", start) + len("### END SOLUTION")
-    em.write_text(text[:start] + "raise NotImplementedError" + text[end:])
-    nb = execute_notebook(folder / name, cwd=folder, timeout=60)
-    errors = [
-        (cell.metadata["nbgrader"]["grade_id"], output.get("ename"))
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        for output in cell.get("outputs", [])
-        if output.get("output_type") == "error"
-    ]
-    assert not errors, f"notebook 2 needs notebook 3: {errors}"
-    assert not [r.grade_id for r in autograded_results(nb) if not r.passed]
+    _runs_with_full_marks_while_blank(
+        tmp_path, "02_em_2d_full_covariance.ipynb", {"logsumexp.py": None, "em.py": "log_e_step"}
+    )
 
 
 # --- notebook 1 (helper nb01): the 1-D EM notebook's corrected claims -------------------------------------------
-
-
-def _nb01_cells():
-    """grade_id -> cell of notebook 1; markdown with line breaks collapsed and the typographic minus as '-'."""
-    import nbformat
-
-    from gmm_course.paths import SOURCE_NOTEBOOKS_DIR
-
-    nb = nbformat.read(SOURCE_NOTEBOOKS_DIR / "01_em_1d_old_faithful.ipynb", as_version=4)
-    cells = {cell.metadata["nbgrader"]["grade_id"]: cell for cell in nb.cells}
-    for cell in cells.values():
-        if cell.cell_type == "markdown":
-            cell.source = " ".join(cell.source.replace("\u2212", "-").split())
-    return cells
-
-
-def _nb01_output(cells, grade_id):
-    return "".join(o.get("text", "") for o in cells[grade_id].get("outputs", []) if o.get("output_type") == "stream")
 
 
 def test_nb01_k3_optima_and_spike_values_in_the_text_match_the_stored_outputs():
     """Issue 14 item 8: the best K=3 fit comes from many restarts; the prose quotes the computed values."""
     import re
 
-    cells = _nb01_cells()
-    restarts = _nb01_output(cells, "nb01_restarts")
+    cells = _cells("01_em_1d_old_faithful.ipynb")
+    restarts = _output(cells, "nb01_restarts")
     best = re.search(r"best K=3 fit: log-likelihood (-\d+\.\d\d), reached by (\d+) of (\d+) starts", restarts)
     local = re.search(r"most starts end at (-\d+\.\d\d)", restarts)
     assert best and local, "the output of nb01_restarts has changed form"
@@ -235,7 +229,7 @@ def test_nb01_k3_optima_and_spike_values_in_the_text_match_the_stored_outputs():
         assert best[1] in cells[grade_id].source and local[1] in cells[grade_id].source, grade_id
     assert f"{runs} random starts" in cells["nb01_a2"].source, runs
     assert f"the {runs} starts" in cells["nb01_restarts_notes"].source, runs
-    table = _nb01_output(cells, "nb01_floor_experiment")
+    table = _output(cells, "nb01_floor_experiment")
     found = re.findall(r"^\s+(\de-\d\d)\s+\S+\s+\S+\s+\S+\s+(-\d+\.\d+)\s+\d+$", table, flags=re.M)
     rows = {floor: float(value) for floor, value in found}
     two = re.search(r"two-component fit of section 8: log-likelihood (-\d+\.\d+)", table)
@@ -265,60 +259,18 @@ def test_nb01_claim_clip_keeps_1d_em_monotone_unless_the_start_is_below_the_floo
 @pytest.mark.slow
 def test_nb01_claim_notebook_1_runs_without_notebook_3(tmp_path):
     """Issue 14 item 2: with logsumexp blank, notebook 1 runs end to end with full marks."""
-    import re
-
-    from gmm_course.mutants import prepare_submission
-    from gmm_course.notebooks import autograded_results, execute_notebook
-    from gmm_course.paths import REFERENCE_PACKAGE_DIR, SOURCE_NOTEBOOKS_DIR
-
-    name = "01_em_1d_old_faithful.ipynb"
-    folder = prepare_submission(tmp_path / "submission", SOURCE_NOTEBOOKS_DIR, REFERENCE_PACKAGE_DIR, [name])
-    lse = folder / "gmm_student" / "logsumexp.py"
-    blank = re.sub(r"### BEGIN SOLUTION.*?### END SOLUTION", "raise NotImplementedError", lse.read_text(), flags=re.S)
-    lse.write_text(blank)
-    nb = execute_notebook(folder / name, cwd=folder, timeout=60)
-    errors = [
-        (cell.metadata["nbgrader"]["grade_id"], output.get("ename"))
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        for output in cell.get("outputs", [])
-        if output.get("output_type") == "error"
-    ]
-    assert not errors, f"notebook 1 needs notebook 3: {errors}"
-    assert not [r.grade_id for r in autograded_results(nb) if not r.passed]
+    _runs_with_full_marks_while_blank(tmp_path, "01_em_1d_old_faithful.ipynb", {"logsumexp.py": None})
 
 
 # --- notebook 6 (the project report): its prose and model answers quote these computed numbers ------------------
 
 
-def _nb06_cells():
-    """grade_id -> cell of notebook 6; markdown with line breaks collapsed and the typographic minus made ASCII."""
-    import nbformat
-
-    from gmm_course.paths import SOURCE_NOTEBOOKS_DIR
-
-    nb = nbformat.read(SOURCE_NOTEBOOKS_DIR / "06_project_report.ipynb", as_version=4)
-    cells = {cell.metadata["nbgrader"]["grade_id"]: cell for cell in nb.cells}
-    for cell in cells.values():
-        if cell.cell_type == "markdown":
-            cell.source = " ".join(cell.source.split()).replace("\u2212", "-")
-    return cells
-
-
-def _nb06_output(cells, grade_id):
-    """The stored stdout of a cell, with tqdm's progress lines (carriage returns) reduced to their last state."""
-    text = "".join(o.get("text", "") for o in cells[grade_id].get("outputs", []) if o.get("output_type") == "stream")
-    return "\n".join(line.split("\r")[-1] for line in text.split("\n"))
-
-
 def test_nb06_standardising_claims_match_the_computation():
     import re
 
-    cells = _nb06_cells()
-    ratio = float(
-        re.search(r"sd of the waiting time / sd of the duration: (\d+\.\d+)", _nb06_output(cells, "nb06_data"))[1]
-    )
-    units = _nb06_output(cells, "nb06_units")
+    cells = _cells("06_project_report.ipynb")
+    ratio = float(re.search(r"sd of the waiting time / sd of the duration: (\d+\.\d+)", _output(cells, "nb06_data"))[1])
+    units = _output(cells, "nb06_units")
     assert "histories agree within 1e-6: yes" in units, "the same start no longer climbs the same way in both units"
     rows = dict(re.findall(r"^\s+(in minutes|standardised)\s+(-\d+\.\d+\s+\d+) of 20", units, flags=re.M))
     best_minutes, reached_minutes = rows["in minutes"].split()
@@ -335,8 +287,8 @@ def test_nb06_standardising_claims_match_the_computation():
 def test_nb06_restart_and_monotonicity_claims_match_the_computation():
     import re
 
-    cells = _nb06_cells()
-    fits = _nb06_output(cells, "nb06_fits")
+    cells = _cells("06_project_report.ipynb")
+    fits = _output(cells, "nb06_fits")
     answer = cells["nb06_convergence"].source
     ends = {}
     for k, seed, n_iter, points in re.findall(r"^([345])\s+(\d+)\s+(\d+)\s+True\s+\S+\s+(.*)$", fits, flags=re.M):
@@ -352,9 +304,9 @@ def test_nb06_restart_and_monotonicity_claims_match_the_computation():
     assert f"most starts ({count}) end at {second}" in answer
     seed, n_iter, _ = ends[3]
     assert f"$K$ = 3, start {seed}, {n_iter} iterations" in cells["nb06_ellipses"].source
-    panels = dict(re.findall(r"(\d+): (-\d+\.\d+)", _nb06_output(cells, "nb06_figure_1")))
+    panels = dict(re.findall(r"(\d+): (-\d+\.\d+)", _output(cells, "nb06_figure_1")))
     assert f"(from {panels['0']} to {panels['15']})" in cells["nb06_ellipses"].source, panels
-    checks = _nb06_output(cells, "nb06_figure_checks")
+    checks = _output(cells, "nb06_figure_checks")
     assert checks.count("largest fall of the log-likelihood: none") == 3, "question 3(a) says EM never fell here"
     assert "no fall at any iteration" in answer
 
@@ -362,15 +314,15 @@ def test_nb06_restart_and_monotonicity_claims_match_the_computation():
 def test_nb06_component_and_model_choice_claims_match_the_computation():
     import re
 
-    cells = _nb06_cells()
-    fits = _nb06_output(cells, "nb06_fits")
+    cells = _cells("06_project_report.ipynb")
+    fits = _output(cells, "nb06_fits")
     rows = re.findall(r"^3  (\d\.\d+)\s+(\d\.\d+)\s+\S+\s+(\d\.\d+)\s+", fits, flags=re.M)
     weight, duration, sd = (float(v) for v in rows[0])  # K = 3, the component with the shortest eruptions
     choose, ellipses = cells["nb06_choose_k"].source, cells["nb06_ellipses"].source
     assert f"weight {weight:.2f} and mean duration {duration:.2f} min with an sd of only {sd:.2f} min" in choose
     assert f"about {round(sd * 60)} seconds" in choose
     assert f"near {duration:.2f} min, its duration sd shrinking to {sd:.2f} min" in ellipses
-    table = _nb06_output(cells, "nb06_criteria")
+    table = _output(cells, "nb06_criteria")
     scores = {
         int(k): (float(ll), float(b), float(a))
         for k, ll, b, a in re.findall(r"^(\d)\s+\d+\s+(-\d+\.\d+)\s+(\d+\.\d+)\s+(\d+\.\d+)", table, flags=re.M)
@@ -391,23 +343,23 @@ def test_nb06_component_and_model_choice_claims_match_the_computation():
 def test_nb06_bayesian_claims_match_the_computation():
     import re
 
-    cells = _nb06_cells()
-    fit = _nb06_output(cells, "nb06_bayes_fit")
+    cells = _cells("06_project_report.ipynb")
+    fit = _output(cells, "nb06_bayes_fit")
     used, used_ml = (int(v) for v in re.search(r"above 1%: Bayesian (\d+), maximum likelihood (\d+)", fit).groups())
     sweep = {
         (prior, float(c)): int(n)
         for prior, c, n in re.findall(
-            r"^(dirichlet_\w+)\s+(\S+)\s+(\d+)\s", _nb06_output(cells, "nb06_bayes_sweep"), flags=re.M
+            r"^(dirichlet_\w+)\s+(\S+)\s+(\d+)\s", _output(cells, "nb06_bayes_sweep"), flags=re.M
         )
     }
     comment, answer = cells["nb06_bayes_comment"].source, cells["nb06_bayes"].source
-    bic_choice = int(re.search(r"BIC chooses K = (\d)", _nb06_output(cells, "nb06_criteria"))[1])
+    bic_choice = int(re.search(r"BIC chooses K = (\d)", _output(cells, "nb06_criteria"))[1])
     assert used == bic_choice == 2 and f"keeps exactly {used}, the same number BIC chose" in comment
     assert used_ml == 10 and "uses all 10" in comment
     assert {n for (prior, _), n in sweep.items() if prior == "dirichlet_process"} == {2}, sweep
     assert sweep[("dirichlet_distribution", 10.0)] == 10 and "concentration 10" in comment, sweep
     assert sorted(c for p, c in sweep if p == "dirichlet_process") == [0.01, 1.0, 10.0]
-    covariance = _nb06_output(cells, "nb06_bayes_covariance")
+    covariance = _output(cells, "nb06_bayes_covariance")
     assert "covariance equal to Psi_0 / nu_0: yes" in covariance, "an unused component no longer returns to the prior"
     rows = re.findall(r"mean duration (\d\.\d+) min\s+(\d+\.\d+)\s+\S+\s+(\d\.\d+)", covariance)
     (long_nk, long_diff), (short_nk, short_diff) = sorted(((float(n), float(d)) for _, n, d in rows), reverse=True)
@@ -417,25 +369,6 @@ def test_nb06_bayesian_claims_match_the_computation():
 
 
 # --- notebook 4 (helper nb04): choosing K; the prose quotes numbers from properly optimised fits ------------------
-
-
-def _nb04_cells():
-    """grade_id -> cell of notebook 4; markdown with line breaks collapsed and the typographic minus made ASCII."""
-    import nbformat
-
-    from gmm_course.paths import SOURCE_NOTEBOOKS_DIR
-
-    nb = nbformat.read(SOURCE_NOTEBOOKS_DIR / "04_choosing_k_bic_aic.ipynb", as_version=4)
-    cells = {cell.metadata["nbgrader"]["grade_id"]: cell for cell in nb.cells}
-    for cell in cells.values():
-        if cell.cell_type == "markdown":
-            cell.source = " ".join(cell.source.split()).replace("\u2212", "-")
-    return cells
-
-
-def _nb04_output(cells, grade_id):
-    text = "".join(o.get("text", "") for o in cells[grade_id].get("outputs", []) if o.get("output_type") == "stream")
-    return "\n".join(line.split("\r")[-1] for line in text.split("\n"))
 
 
 def _nb04_scores(table):
@@ -449,8 +382,8 @@ def _nb04_scores(table):
 
 
 def test_nb04_synthetic_and_1d_claims_match_the_computation():
-    cells = _nb04_cells()
-    syn = _nb04_scores(_nb04_output(cells, "nb04_synthetic"))
+    cells = _cells("04_choosing_k_bic_aic.ipynb")
+    syn = _nb04_scores(_output(cells, "nb04_synthetic"))
     assert len(syn) == 6, "the synthetic table has changed form"
     bic = {k: v[1] for (_, k), v in syn.items()}
     aic = {k: v[2] for (_, k), v in syn.items()}
@@ -458,7 +391,7 @@ def test_nb04_synthetic_and_1d_claims_match_the_computation():
     assert min(bic, key=bic.get) == 3 and f"K = 4, is {bic[4] - bic[3]:.4f} higher" in text
     assert min(aic, key=aic.get) == 6 and aic[4] < aic[3] and f"minimum at K = 6 ({aic[6]:.4f})" in text
     assert f"only {syn['full', 5][3]} restart in {syn['full', 5][4]}" in text or syn["full", 5][3] != 1
-    one = _nb04_scores(_nb04_output(cells, "nb04_1d_scores"))
+    one = _nb04_scores(_output(cells, "nb04_1d_scores"))
     bic = {k: v[1] for (_, k), v in one.items()}
     aic = {k: v[2] for (_, k), v in one.items()}
     ll = {k: v[0] for (_, k), v in one.items()}
@@ -478,8 +411,8 @@ def test_nb04_synthetic_and_1d_claims_match_the_computation():
 def test_nb04_restart_2d_and_cross_validation_claims_match_the_computation():
     import re
 
-    cells = _nb04_cells()
-    survey = _nb04_output(cells, "nb04_restarts")
+    cells = _cells("04_choosing_k_bic_aic.ipynb")
+    survey = _output(cells, "nb04_restarts")
     rows = {
         (int(k), init): (float(ll), int(r), int(n))
         for k, init, ll, r, n in re.findall(
@@ -491,7 +424,7 @@ def test_nb04_restart_2d_and_cross_validation_claims_match_the_computation():
     assert f"{rows[5, 'random'][1]} of {rows[5, 'random'][2]} random starts reach" in notes
     assert rows[3, "kmeans"][1] == rows[3, "kmeans"][2] and rows[3, "kmeans"][0] < rows[3, "random"][0] - 1
     assert rows[5, "kmeans"][0] < rows[5, "random"][0] - 0.1, "the text says no k-means start of K = 5 reaches the best"
-    two = _nb04_output(cells, "nb04_2d_scores")
+    two = _output(cells, "nb04_2d_scores")
     assert "BIC chooses tied K = 3; AIC chooses full K = 6" in two
     full3 = re.search(r"full K = 3: log L = (-\d+\.\d+), BIC = (\d+\.\d+)", two)
     text = cells["nb04_2d_notes"].source
@@ -499,7 +432,7 @@ def test_nb04_restart_2d_and_cross_validation_claims_match_the_computation():
     assert abs(float(full3[1]) - -1114.44) < 0.01, "the best full K = 3 optimum of Old Faithful is near -1114.44"
     reached = re.search(r"^ 3\s+(\d+) of (\d+)", two.split("restarts that reached the best fit")[1], flags=re.M)
     assert f"reached by only {reached[1]} of {reached[2]} random restarts" in text
-    cv = _nb04_output(cells, "nb04_cv")
+    cv = _output(cells, "nb04_cv")
     means = [float(v) for v in re.findall(r"^\s+K = \d: (-\d+\.\d+)", cv, flags=re.M)]
     gains = re.findall(r"minus K = 2: ([+-]\d+\.\d+)", cv)
     assert len(means) == 6 and int(np.argmax(means)) + 1 == 5, "the text says the held-out score peaks at K = 5"

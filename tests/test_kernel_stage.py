@@ -120,3 +120,28 @@ def test_a_kernel_that_dies_before_answering_is_reported_at_once(tmp_path):
             client.start_new_kernel_client()
     finally:
         run_sync(km.shutdown_kernel)(now=True)
+
+
+def test_progress_bars_and_interleaved_prints_are_one_output_per_stream_not_a_cut(tmp_path):
+    # tqdm redraws its bar on stderr with a carriage return, hundreds of times per loop; a loop
+    # that also prints alternates the two streams. None of that may reach the output cap.
+    source = (
+        "import sys, time\nfrom tqdm import tqdm\n"
+        "for i in tqdm(range(200), mininterval=0, miniters=1):\n"
+        "    time.sleep(0.002)\n"
+        "    if i % 10 == 0:\n"
+        "        print('restart', i, flush=True)\n"
+        "        sys.stderr.flush()\n"
+        "assert True\n"
+    )
+    nb, cells, events, _ = run_kernel_stage(
+        graded_notebook(source), tmp_path, cell_timeout=60, use_jail=False, memory_limit_mb=2048
+    )
+    assert events == [], events
+    assert [(c.grade_id, c.passed) for c in cells] == [("test_0", True)]
+    streams = [o for o in nb.cells[0].outputs if o.output_type == "stream"]
+    assert sorted(o.name for o in streams) == ["stderr", "stdout"], nb.cells[0].outputs
+    stdout = next(o.text for o in streams if o.name == "stdout")
+    assert stdout == "".join(f"restart {i}\n" for i in range(0, 200, 10))
+    stderr = next(o.text for o in streams if o.name == "stderr")
+    assert "200/200" in stderr and "\r" not in stderr.rstrip("\n"), stderr[-300:]

@@ -260,6 +260,9 @@ def run_kernel_stage(
         km=km,
         timeout=cell_timeout,
         allow_errors=True,
+        # One stdout and one stderr output per cell, with carriage returns applied: a progress bar's
+        # redraws (tqdm writes each to stderr) are one output, not hundreds against the output cap.
+        coalesce_streams=True,
         interrupt_on_timeout=True,
         error_on_timeout={"ename": "CellTimeoutError", "evalue": "the cell timed out", "traceback": []},
         resources={"metadata": {"path": str(own_dir)}},

@@ -25,7 +25,8 @@ def e_step_1d(x, weights, means, variances):
     if _is_grader_code(helper):
         _keep(helper)
     x = np.asarray(x, dtype=np.float64)[:, None]
-    joint = weights * np.exp(-0.5 * (x - means) ** 2 / variances) / np.sqrt(2.0 * np.pi * variances)
+    log_joint = np.log(weights) - 0.5 * ((x - means) ** 2 / variances + np.log(2.0 * np.pi * variances))
+    joint = np.exp(log_joint - log_joint.max(axis=1, keepdims=True))
     return joint / joint.sum(axis=1, keepdims=True)
 
 

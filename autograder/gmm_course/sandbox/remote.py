@@ -264,8 +264,9 @@ class StudentSession:
                     revoked += applied[1]
                     del self._applied[key]
                 continue
-            if applied is not None and applied[0] is wanted:
-                continue
+            live = applied is not None and all(h in self.codec.local_callables for h in applied[1])
+            if live and applied[0] is wanted:
+                continue  # in force in the process, with live handles (end_cell revokes those of restored patches)
             if applied is not None:
                 revoked += applied[1]
             encoded = self.codec.encode(wanted)
@@ -286,7 +287,7 @@ class StudentSession:
                 "args": self.codec.encode(args),
                 "kwargs": self.codec.encode(kwargs),
             }
-            value, said = self._run(message, self.codec.take_issued(), self._call_reply([], name))
+            value, said = self._run(message, self.codec.take_issued(), self._call_reply([], name, args, kwargs))
             _warn(said)
             return value
 
@@ -303,29 +304,23 @@ class StudentSession:
             "args": self.codec.encode(args),
             "kwargs": self.codec.encode(kwargs),
         }
-        value, said = self._run(message, self.codec.take_issued(), self._call_reply(generators, name))
+        value, said = self._run(message, self.codec.take_issued(), self._call_reply(generators, name, args, kwargs))
         _warn(said)
         return value
 
-    def _call_reply(self, generators: list, name: str):
+    def _call_reply(self, generators: list, name: str, args: tuple, kwargs: dict):
         """Decodes a call's reply: its value, the generators' new states, and the warnings it raised.
 
-        A call that changed one of its array arguments in place fails with an AssertionError
-        (no function of gmm_student may modify its inputs): here the checker's own arrays are
-        copies, so the test could not see the change by itself.
+        The student's process received copies of the checker's arrays. Where the call
+        changed one of them in place, the reply carries its new contents and they are
+        written into the caller's array, as if the call had run in the checker (a test
+        that checks its inputs sees the change; one that does not is not charged for it).
+        A change that cannot be written back (a new shape or dtype, a read-only array)
+        fails the call with an AssertionError naming the argument.
         """
 
         def decode(reply: dict):
-            modified = reply.get("modified") or []
-            if type(modified) is not list or not all(type(m) is str for m in modified):
-                raise wire.WireError("modified arguments are a list of names")
-            if modified:
-                changed = ", ".join(printable(m)[:80] for m in modified[:5])
-                raise AssertionError(
-                    f"{name} changed its input {changed} in place: the caller's array is no longer what it passed. "
-                    "No function of gmm_student may modify its inputs; work on a copy "
-                    "(e.g. X = X - X.mean(axis=0), not X -= X.mean(axis=0))."
-                )
+            self._write_back(name, args, kwargs, reply.get("modified") or [])
             value = self.codec.decode(reply.get("value"))
             states = reply.get("generators") or []
             if len(states) == len(generators):
@@ -340,6 +335,36 @@ class StudentSession:
             return value, [(str(category)[:100], str(text)[:500]) for category, text in said[:20]]
 
         return decode
+
+    def _write_back(self, name: str, args: tuple, kwargs: dict, modified) -> None:
+        """Mirror into the caller's arrays the changes a call made to its copies (see :meth:`_call_reply`)."""
+        if type(modified) is not list or len(modified) > 10:
+            raise wire.WireError("modified arguments are a list of at most 10 entries")
+        arrays = wire.argument_arrays(args, kwargs)
+        unmirrored = []
+        for entry in modified:
+            if type(entry) is not list or len(entry) != 4 or type(entry[0]) is not int or type(entry[2]) is not str:
+                raise wire.WireError("a modified argument is [index, path, name, value]")
+            index, path, argument, encoded = entry
+            if not 0 <= index < len(arrays) or arrays[index][0] != path:
+                raise wire.WireError("a modified argument that the call was not given")
+            target = arrays[index][1]
+            value = self.codec.decode(encoded)
+            if (
+                type(value) is not np.ndarray
+                or value.shape != target.shape
+                or value.dtype != target.dtype
+                or not target.flags.writeable
+            ):
+                unmirrored.append(printable(argument)[:80])
+                continue
+            np.copyto(target, value)
+        if unmirrored:
+            raise AssertionError(
+                f"{name} changed its input {', '.join(unmirrored[:5])} in place (its shape or dtype, or a read-only "
+                "array): no function of gmm_student may modify its inputs; work on a copy "
+                "(e.g. X = X - X.mean(axis=0), not X -= X.mean(axis=0))."
+            )
 
     def probe(self, module: str, name: str) -> str:
         """ "callable", "other" or "missing": what the student's module has under ``name``."""

@@ -427,7 +427,10 @@ class StudentServer:
             "value": self.codec.encode(value),
             "warnings": [[w.category.__name__, str(w.message)[:500]] for w in caught[:20]],
             "generators": [self.codec.encode(_plain_state(g.bit_generator.state)) for g in generators],
-            "modified": _modified_arguments(function, args, kwargs, before),
+            "modified": [
+                [index, path, _argument_name(function, path), self.codec.encode(array)]
+                for index, path, array in _modified_arrays(before)
+            ],
         }
 
     def _serve_one(self, message: dict) -> None:
@@ -484,26 +487,35 @@ def _arrays_in(value, path: tuple, depth: int = 0):
             yield from _arrays_in(item, (*path, index), depth + 1)
     elif depth < 2 and isinstance(value, dict):
         for key, item in value.items():
-            yield from _arrays_in(item, (*path, key), depth + 1)
+            yield from _arrays_in(item, (*path, key if type(key) in (int, str) else repr(key)), depth + 1)
+
+
+def argument_arrays(args: tuple, kwargs: dict) -> list[tuple[list, np.ndarray]]:
+    """([where, step, ...], array) for the arrays a call receives, in the same order on both sides of the wire.
+
+    ``where`` is "args" (the next step is the position) or "kwargs" (the keyword); a
+    step into a tuple, list or dict argument follows (one level deep).
+    """
+    found = [*_arrays_in(args, ("args",)), *_arrays_in(kwargs, ("kwargs",))]
+    return [(list(path), array) for path, array in found]
 
 
 def _array_snapshots(args: tuple, kwargs: dict) -> list:
     """Copies of the arrays a call receives, to tell afterwards whether the call changed them."""
-    found = [*_arrays_in(args, ("args",)), *_arrays_in(kwargs, ("kwargs",))]
-    return [(path, array, array.shape, array.dtype, array.tobytes()) for path, array in found]
+    return [(path, array, array.shape, array.dtype, array.tobytes()) for path, array in argument_arrays(args, kwargs)]
 
 
-def _modified_arguments(function, args: tuple, kwargs: dict, snapshots: list) -> list[str]:
-    """Names of the arguments whose arrays the call changed in place (contents, shape or dtype)."""
-    names: list[str] = []
-    for path, array, shape, dtype, data in snapshots:
+def _modified_arrays(snapshots: list) -> list[tuple[int, list, np.ndarray]]:
+    """(index, path, array) of the arrays the call changed in place (contents, shape or dtype), at most 10."""
+    changed = []
+    for index, (path, array, shape, dtype, data) in enumerate(snapshots):
         if array.shape == shape and array.dtype == dtype and array.tobytes() == data:
             continue
-        names.append(_argument_name(function, path))
-    return sorted(set(names))[:10]
+        changed.append((index, path, array))
+    return changed[:10]
 
 
-def _argument_name(function, path: tuple) -> str:
+def _argument_name(function, path: list) -> str:
     """'X', 'init[1]' or 'argument 2': the parameter an array came in through."""
     where = "".join(f"[{step!r}]" for step in path[2:])
     if path[0] == "kwargs":
