@@ -322,7 +322,6 @@ class Formgrader:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("autograder")
 def test_formgrader_round_trip_on_a_live_server(tmp_path):
     """Hand-grade in Formgrader (REST), export, re-grade with --force, export, resubmit a changed answer."""
     from gmm_course.demo_class import DEMO_CLASS, make_submission

@@ -22,7 +22,7 @@ from gmm_course.sandbox.jail import jail_available
 
 from .hostile import corpus
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("autograder")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hostile")]  # its own class, graded once per worker
 NOTEBOOK = corpus.NOTEBOOK.removesuffix(".ipynb")
 
 

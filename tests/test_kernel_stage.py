@@ -145,3 +145,29 @@ def test_progress_bars_and_interleaved_prints_are_one_output_per_stream_not_a_cu
     assert stdout == "".join(f"restart {i}\n" for i in range(0, 200, 10))
     stderr = next(o.text for o in streams if o.name == "stderr")
     assert "200/200" in stderr and "\r" not in stderr.rstrip("\n"), stderr[-300:]
+
+
+@pytest.mark.timeout(60)  # a backtracking regular expression would never finish on these lines
+def test_merging_streams_applies_carriage_returns_and_handles_long_lines_a_student_may_print():
+    import nbformat
+
+    from gmm_course.kernel_stage import _merge_streams
+
+    new = nbformat.v4.new_output
+    long_line = "x" * 3_000_000
+    cell = nbformat.v4.new_code_cell("")
+    cell.outputs = [
+        new("stream", name="stdout", text="a\rb\r\n"),
+        new("display_data", data={"text/plain": "figure"}),
+        new("stream", name="stderr", text="10%\r50%"),
+        new("stream", name="stdout", text=long_line + "\n"),
+        new("stream", name="stderr", text="\r100%\n" + "\r" * 100_000 + "y" + " " * 1_000_000 + "\n"),
+    ]
+    _merge_streams(cell)
+    assert [(o.output_type, o.get("name")) for o in cell.outputs] == [
+        ("stream", "stdout"),
+        ("display_data", None),
+        ("stream", "stderr"),
+    ]
+    assert cell.outputs[0].text == "b\r\n" + long_line + "\n"
+    assert cell.outputs[2].text == "100%\ny" + " " * 1_000_000 + "\n"

@@ -98,16 +98,29 @@ def test_stored_notebooks_are_normalised(name):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("graded_only", [False, True], ids=["whole", "graded-only"])
 @pytest.mark.parametrize("name", AUTOGRADED)
-def test_reference_passes_every_autograded_cell(name):
-    grades = grade_source_notebook(name, "reference")
+def test_reference_passes_every_autograded_cell(name, graded_only):
+    # graded-only: the reduced notebook the mutant and alternative tests run must keep every graded cell
+    # and everything each needs (gmm_course.graded_cells).
+    grades = grade_source_notebook(name, "reference", graded_only=graded_only)
     assert grades.results and not grades.failed, [r for r in grades.results if not r.passed]
+    nb = nbformat.read(SOURCE_NOTEBOOKS_DIR / name, as_version=4)
+    tests = {
+        cell.metadata["nbgrader"]["grade_id"]
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        and cell.metadata.get("nbgrader", {}).get("grade")
+        and not cell.metadata["nbgrader"].get("solution")
+    }
+    assert {r.grade_id for r in grades.results} == tests
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("graded_only", [False, True], ids=["whole", "graded-only"])
 @pytest.mark.parametrize("name", AUTOGRADED)
-def test_blank_skeleton_fails_every_autograded_cell(name):
-    grades = grade_source_notebook(name, "skeleton")
+def test_blank_skeleton_fails_every_autograded_cell(name, graded_only):
+    grades = grade_source_notebook(name, "skeleton", graded_only=graded_only)
     assert grades.results and not grades.passed, f"{name}: the blank skeleton passes {sorted(grades.passed)}"
 
 
@@ -118,10 +131,27 @@ MUTANTS = [(name, mutant) for name, mutants in CATALOGUE.items() for mutant in m
 @pytest.mark.parametrize("name, mutant", MUTANTS, ids=[m.name for _, m in MUTANTS])
 def test_each_known_mistake_fails_exactly_its_cells(name, mutant):
     # Every cell of the reference runs in seconds; 30 s bounds the infinite-loop mutant.
-    grades = grade_source_notebook(name, mutant.name, timeout=30)
+    grades = grade_source_notebook(name, mutant.name, timeout=30, graded_only=True)
     assert grades.failed == set(mutant.fails), (
         f"{mutant.description}: failed {sorted(grades.failed)}, expected {sorted(mutant.fails)}"
     )
+
+
+SPREADING = [
+    pytest.param(mutant, other, id=f"{mutant.name}-in-nb{other[:2]}")
+    for _, mutant in MUTANTS
+    for other in AUTOGRADED
+    if any(grade_id.startswith(f"nb{other[:2]}_") for grade_id in mutant.also_fails)
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mutant, other", SPREADING)
+def test_a_mistake_that_other_notebooks_test_too_fails_exactly_its_listed_cells_there(mutant, other):
+    # also_fails (cells of other notebooks that call the same function) feeds the demo's expected scores.
+    grades = grade_source_notebook(other, mutant.name, timeout=30, graded_only=True)
+    listed = {grade_id for grade_id in mutant.also_fails if grade_id.startswith(f"nb{other[:2]}_")}
+    assert grades.failed == listed, f"{mutant.description}: failed {sorted(grades.failed)} in {other}"
 
 
 def test_every_notebook_has_at_least_five_known_mistakes():

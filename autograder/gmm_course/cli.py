@@ -77,7 +77,7 @@ def _cmd_check_notebook(args) -> int:
         packages += [m.name for m in CATALOGUE.get(args.notebook, [])]
     wrong = []
     for package in packages:
-        grades = grade_source_notebook(args.notebook, package, timeout=args.timeout)
+        grades = grade_source_notebook(args.notebook, package, timeout=args.timeout, graded_only=args.graded_only)
         if package == "reference":
             expected = set()
         elif package == "skeleton":
@@ -568,6 +568,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     command.add_argument("notebooks", nargs="*", help="notebook names (default: all of them)")
     command.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
+    command.add_argument(
+        "--graded-only",
+        action="store_true",
+        help="run only the graded cells and the cells they need (same grades, a fraction of the time)",
+    )
     command.set_defaults(func=_cmd_run_source)
 
     command = _command(

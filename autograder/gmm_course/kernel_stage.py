@@ -34,6 +34,7 @@ from nbclient.util import run_sync
 from traitlets import DottedObjectName, List, Type, Unicode
 
 from .environment import student_environment
+from .normalise import settle_carriage_returns
 from .outputs import MAX_OUTPUTS_PER_CELL
 from .sandbox.jail import die_with_parent, jail_command, jail_limit_events
 
@@ -130,6 +131,33 @@ class KernelCell:
     grade_id: str
     passed: bool
     reliable: bool  # False after a kernel death or timeout: not compared with the clean check
+
+
+def _merge_streams(cell) -> None:
+    """One stdout and one stderr output per cell (each where its stream first appeared), carriage returns applied.
+
+    A progress bar redraws itself with a carriage return hundreds of times per loop, and a loop that also
+    prints alternates the two streams: merged, they are two outputs, not hundreds against the output cap.
+    (nbclient's own ``coalesce_streams`` is not used: its regular expressions take quadratic time on a long
+    line, which a student's code can print.)
+    """
+    outputs = cell.get("outputs", [])
+    first: dict[str, nbformat.NotebookNode] = {}
+    texts: dict[str, list[str]] = {}
+    kept = []
+    for output in outputs:
+        if output.get("output_type") != "stream":
+            kept.append(output)
+            continue
+        name = output.get("name", "stdout")
+        if name not in first:
+            first[name] = output
+            texts[name] = []
+            kept.append(output)
+        texts[name].append(str(output.get("text", "")))
+    for name, output in first.items():
+        output["text"] = settle_carriage_returns("".join(texts[name]))
+    cell["outputs"] = kept
 
 
 def _cut_outputs(cell) -> int:
@@ -260,9 +288,6 @@ def run_kernel_stage(
         km=km,
         timeout=cell_timeout,
         allow_errors=True,
-        # One stdout and one stderr output per cell, with carriage returns applied: a progress bar's
-        # redraws (tqdm writes each to stderr) are one output, not hundreds against the output cap.
-        coalesce_streams=True,
         interrupt_on_timeout=True,
         error_on_timeout={"ename": "CellTimeoutError", "evalue": "the cell timed out", "traceback": []},
         resources={"metadata": {"path": str(own_dir)}},
@@ -319,6 +344,7 @@ def run_kernel_stage(
                         f"cell {index}: {why}; the kernel ignored the interrupt for {INTERRUPT_GRACE_SECONDS} s, "
                         "so it was killed and restarted for the following cells"
                     )
+            _merge_streams(cell)
             dropped = _cut_outputs(cell)
             if dropped:
                 events.append(f"cell {index}: {dropped} outputs beyond the first {MAX_OUTPUTS_PER_CELL} dropped")

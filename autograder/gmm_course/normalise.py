@@ -30,13 +30,27 @@ def coalesce_streams(outputs: list) -> list:
 
 #: A progress bar's timing, e.g. "[00:02<00:00, 15.30it/s]": different on every run.
 PROGRESS_TIMING = re.compile(r"\s*\[\d+:\d\d(?::\d\d)?<[^\]\n]*\]")
-#: Everything a carriage return overwrites on a terminal: what a progress bar drew before its final state.
-OVERWRITTEN = re.compile(r"[^\n]*\r(?!\n)")
+
+
+def settle_carriage_returns(text: str) -> str:
+    """What a terminal shows of ``text``: on each line, only what follows its last carriage return.
+
+    A carriage return that ends a line ("\r\n") is kept. Linear in the length of the text
+    (it also runs on whatever a student's code printed), unlike a backtracking regular expression.
+    """
+    if "\r" not in text:
+        return text
+    lines = []
+    for line in text.split("\n"):
+        crlf = line.endswith("\r")
+        shown = (line[:-1] if crlf else line).rsplit("\r", 1)[-1]
+        lines.append(shown + "\r" if crlf else shown)
+    return "\n".join(lines)
 
 
 def settle_progress(text: str) -> str:
-    """The final state of progress bars in a stream: overwritten segments and timings removed."""
-    return PROGRESS_TIMING.sub("", OVERWRITTEN.sub("", text))
+    """The final state of progress bars in one of our notebooks' streams: overwritten segments and timings removed."""
+    return PROGRESS_TIMING.sub("", settle_carriage_returns(text))
 
 
 def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:

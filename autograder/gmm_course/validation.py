@@ -12,9 +12,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
+
 from .alternatives import ALL_ALTERNATIVES
+from .graded_cells import graded_cells_only
 from .mutants import ALL_MUTANTS, prepare_submission
-from .notebooks import GradeResult, autograded_results, execute_notebook
+from .notebooks import GradeResult, autograded_results, execute_notebook, read_notebook
 from .paths import REFERENCE_PACKAGE_DIR, SOURCE_NOTEBOOKS_DIR, STUDENT_PACKAGE_DIR
 
 
@@ -33,12 +36,16 @@ class NotebookGrades:
         return {r.grade_id for r in self.results if r.passed}
 
 
-def grade_source_notebook(notebook: str, package: str = "reference", timeout: int = 120) -> NotebookGrades:
+def grade_source_notebook(
+    notebook: str, package: str = "reference", timeout: int = 120, *, graded_only: bool = False
+) -> NotebookGrades:
     """Run a source notebook (with its hidden tests) against a package in a scratch folder.
 
     ``package`` is "reference", "skeleton", the name of a mutant from the catalogue, or
     the names of one or more valid alternatives joined by "+" (applied in that order;
-    they must change different code).
+    they must change different code). With ``graded_only``, only the graded cells and the
+    cells they need run (:func:`~gmm_course.graded_cells.graded_cells_only`): the same
+    grades in a fraction of the time.
     """
     with tempfile.TemporaryDirectory(prefix="gmm-check-") as scratch:
         folder = prepare_submission(
@@ -59,6 +66,8 @@ def grade_source_notebook(notebook: str, package: str = "reference", timeout: in
                 )
             for name in names:
                 ALL_ALTERNATIVES[name].apply(folder)
+        if graded_only:
+            nbformat.write(graded_cells_only(read_notebook(folder / notebook)), str(folder / notebook))
         nb = execute_notebook(folder / notebook, cwd=folder, timeout=timeout)
         return NotebookGrades(notebook, package, autograded_results(nb))
 
