@@ -345,6 +345,11 @@ from gmm_student import tricks
 """
 
 
+def _outcomes(cells: dict) -> list[tuple[str, bool, str, bool]]:
+    """(grade id, passed, outcome, misused grader code) of each cell, in order."""
+    return [(c["grade_id"], c["passed"], c["outcome"], c["misused_grader_code"]) for c in cells.values()]
+
+
 @pytest.mark.slow
 def test_a_cell_that_calls_grader_code_no_longer_in_force_fails_even_if_its_test_passes(tmp_path):
     cells = _clean_check(
@@ -357,12 +362,11 @@ def test_a_cell_that_calls_grader_code_no_longer_in_force_fails_even_if_its_test
             "honest_after": PREAMBLE + "assert tricks.helper(1) == -1\n",
         },
     )
-    assert [(c["grade_id"], c["passed"], c["outcome"]) for c in cells.values()] == [
-        ("keeps", True, "passed"),
-        ("uses_kept", False, "misuse"),
-        ("honest_after", True, "passed"),
+    assert _outcomes(cells) == [
+        ("keeps", True, "passed", False),
+        ("uses_kept", False, "misuse", True),
+        ("honest_after", True, "passed", False),
     ]
-    assert [c["misused_grader_code"] for c in cells.values()] == [False, True, False]
 
 
 @pytest.mark.slow
@@ -380,12 +384,11 @@ def test_a_patch_a_failed_cell_left_restored_is_in_force_again_when_the_next_cel
             "honest_after": PREAMBLE + "assert tricks.call_helper(1) == -1\n",
         },
     )
-    assert [(c["grade_id"], c["passed"], c["outcome"]) for c in cells.values()] == [
-        ("fails_inside_the_patch", False, "failed"),
-        ("patches_it_back", True, "passed"),
-        ("honest_after", True, "passed"),
+    assert _outcomes(cells) == [
+        ("fails_inside_the_patch", False, "failed", False),
+        ("patches_it_back", True, "passed", False),
+        ("honest_after", True, "passed", False),
     ]
-    assert not any(c["misused_grader_code"] for c in cells.values())
 
 
 @pytest.mark.slow
