@@ -253,6 +253,16 @@ def test_check_notebook_names_an_unknown_package_before_grading_anything():
     _no_traceback(run)
 
 
+@pytest.mark.slow
+def test_check_notebook_graded_only_grades_the_reference_and_a_mutant_as_expected():
+    run = gmm_course(
+        "check-notebook", "03_log_sum_exp.ipynb", "--package", "reference", "--package", "nb03_lse_naive",
+        "--graded-only", "--timeout", "60",
+    )  # fmt: skip
+    assert "check-notebook: 2 of 2 as expected" in run.stdout, run.stdout
+    assert "== 03_log_sum_exp.ipynb with nb03_lse_naive: " in run.stdout
+
+
 def test_main_help_is_plain_text_with_the_cycle():
     run = gmm_course("--help")
     assert "``" not in run.stdout and ".grading/demo" in run.stdout

@@ -568,11 +568,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     command.add_argument("notebooks", nargs="*", help="notebook names (default: all of them)")
     command.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
-    command.add_argument(
-        "--graded-only",
-        action="store_true",
-        help="run only the graded cells and the cells they need (same grades, a fraction of the time)",
-    )
     command.set_defaults(func=_cmd_run_source)
 
     command = _command(
@@ -588,6 +583,11 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument("--package", action="append", help="reference, skeleton or a mutant name (repeatable)")
     command.add_argument("--all-mutants", action="store_true", help="also every mutant of this notebook's catalogue")
     command.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
+    command.add_argument(
+        "--graded-only",
+        action="store_true",
+        help="run only the graded cells and the cells they need (same grades, a fraction of the time)",
+    )
     command.set_defaults(func=_cmd_check_notebook)
     return parser
 
