@@ -434,24 +434,33 @@ def _forbidden(*args, **kwargs):
     assert "np.linalg.det is forbidden here" in cells["forbidden_by_mock"]["message"]
 
 
-@pytest.mark.slow
-def test_a_logsumexp_that_returns_a_0d_array_scores_like_one_that_returns_a_float(tmp_path):
+def _clean_check_of_the_reference(tmp_path: Path, notebook: str, change) -> list[dict]:
+    """The cells of a real clean check of source notebook ``notebook`` against the reference as the student's
+    package, after ``change(own)`` (``own`` holds that package as ``gmm_student``)."""
     own = tmp_path / "clean"
     shutil.copytree(
         REPO / "solutions" / "gmm_reference", own / "gmm_student", ignore=shutil.ignore_patterns("__pycache__")
     )
     (own / "gmm_student" / "testing.py").unlink()
-    with (own / "gmm_student" / "logsumexp.py").open("a") as module:
-        module.write(
-            "\n_float_logsumexp = logsumexp\n\n\ndef logsumexp(a, axis=None, keepdims=False):\n"
-            "    return np.asarray(_float_logsumexp(a, axis=axis, keepdims=keepdims))\n"
-        )
+    change(own)
     argv = [
         "--own-dir", str(own), "--skeleton-parent", str(REPO / "course"), "--out", str(tmp_path / "out.json"),
-        "--no-jail", str(REPO / "source_notebooks" / "03_log_sum_exp.ipynb"),
+        "--no-jail", str(REPO / "source_notebooks" / notebook),
     ]  # fmt: skip
     assert run_check(argv, tmp_path / "check.log", timeout=600) == 0, (tmp_path / "check.log").read_text()
-    cells = json.loads((tmp_path / "out.json").read_text())["notebooks"]["03_log_sum_exp"]["cells"]
+    return json.loads((tmp_path / "out.json").read_text())["notebooks"][Path(notebook).stem]["cells"]
+
+
+@pytest.mark.slow
+def test_a_logsumexp_that_returns_a_0d_array_scores_like_one_that_returns_a_float(tmp_path):
+    def returns_a_0d_array(own: Path) -> None:
+        with (own / "gmm_student" / "logsumexp.py").open("a") as module:
+            module.write(
+                "\n_float_logsumexp = logsumexp\n\n\ndef logsumexp(a, axis=None, keepdims=False):\n"
+                "    return np.asarray(_float_logsumexp(a, axis=axis, keepdims=keepdims))\n"
+            )
+
+    cells = _clean_check_of_the_reference(tmp_path, "03_log_sum_exp.ipynb", returns_a_0d_array)
     assert [(c["grade_id"], c["message"]) for c in cells if not c["passed"]] == []
 
 
@@ -471,18 +480,7 @@ def _in_place_mutants():
 def test_a_function_that_changes_its_input_in_place_fails_the_same_cells_in_the_clean_check(tmp_path, notebook, mutant):
     # The kernel runs the tests with the student's code in-process (the mutant catalogue's
     # `fails` is checked there); the clean check must charge the same cells, no more.
-    own = tmp_path / "clean"
-    shutil.copytree(
-        REPO / "solutions" / "gmm_reference", own / "gmm_student", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    (own / "gmm_student" / "testing.py").unlink()
-    mutant.apply(own)
-    argv = [
-        "--own-dir", str(own), "--skeleton-parent", str(REPO / "course"), "--out", str(tmp_path / "out.json"),
-        "--no-jail", str(REPO / "source_notebooks" / notebook),
-    ]  # fmt: skip
-    assert run_check(argv, tmp_path / "check.log", timeout=600) == 0, (tmp_path / "check.log").read_text()
-    cells = json.loads((tmp_path / "out.json").read_text())["notebooks"][Path(notebook).stem]["cells"]
+    cells = _clean_check_of_the_reference(tmp_path, notebook, mutant.apply)
     failed = {c["grade_id"]: (c["outcome"], c["message"][:300]) for c in cells if not c["passed"]}
     assert set(failed) == set(mutant.fails), failed
     assert all(outcome == "failed" for outcome, _ in failed.values()), failed

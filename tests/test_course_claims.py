@@ -26,8 +26,10 @@ def _cells(notebook: str) -> dict:
 
 def _output(cells: dict, grade_id: str) -> str:
     """The stored stream output of a cell, progress-bar lines (carriage returns) reduced to their last state."""
+    from gmm_course.normalise import settle_carriage_returns
+
     text = "".join(o.get("text", "") for o in cells[grade_id].get("outputs", []) if o.get("output_type") == "stream")
-    return "\n".join(line.split("\r")[-1] for line in text.split("\n"))
+    return settle_carriage_returns(text)
 
 
 def _runs_with_full_marks_while_blank(tmp_path, name: str, blanks: dict[str, str | None]) -> None:

@@ -340,6 +340,8 @@ class StudentSession:
         """Mirror into the caller's arrays the changes a call made to its copies (see :meth:`_call_reply`)."""
         if type(modified) is not list or len(modified) > 10:
             raise wire.WireError("modified arguments are a list of at most 10 entries")
+        if not modified:
+            return  # the common case: nothing to mirror, no need to walk the arguments
         arrays = wire.argument_arrays(args, kwargs)
         unmirrored = []
         for entry in modified:
