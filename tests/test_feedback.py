@@ -255,3 +255,12 @@ def test_questions_are_found_before_their_graded_cell():
     assert found["nb01_a1"].heading == "Question 1 (2 points, graded by hand)"
     assert found["nb01_a1"].text and found["nb01_a1"].text[0].lstrip().startswith("(a) The 2.8-minute eruption")
     assert not any(t.startswith("#") for q in found.values() for t in q.text)
+
+
+def test_a_problem_whose_message_ends_a_sentence_gets_no_second_full_stop():
+    assert feedback._sentence("stopped with an error: <code>AssertionError: EM has a bug.</code>") == (
+        "stopped with an error: <code>AssertionError: EM has a bug.</code>"
+    )
+    assert feedback._sentence("stopped with an error: <code>ValueError: e_step_1d failed</code>") == (
+        "stopped with an error: <code>ValueError: e_step_1d failed</code>."
+    )

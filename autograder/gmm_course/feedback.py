@@ -190,6 +190,12 @@ def _where(section: str, cell: NotebookNode) -> str:
     return place + (f" (it starts <code>{html.escape(_cut(first, 80))}</code>)" if first else "")
 
 
+def _sentence(text: str) -> str:
+    """``text`` (HTML) ending with a full stop, unless its visible text already ends a sentence ("a bug.")."""
+    visible = re.sub(r"<[^>]*>", "", text).rstrip()
+    return text if visible.endswith((".", "!", "?")) else text + "."
+
+
 def _problem(cell: NotebookNode) -> tuple[str, str] | None:
     """(kind, escaped explanation) if a code cell stopped with an error, timed out or killed the kernel."""
     for output in cell.get("outputs", []):
@@ -303,7 +309,7 @@ def _figures_and_problems(nb: NotebookNode, events: list[str], budget: _FigureBu
         problem = _problem(cell)
         graded = bool(_nbgrader(cell).get("grade"))
         if problem is not None and not graded:  # a test cell's failure is told with its question
-            line = f"<li>{where[0].upper()}{where[1:]} {problem[1]}.</li>"
+            line = f"<li>{_sentence(f'{where[0].upper()}{where[1:]} {problem[1]}')}</li>"
             first_error = problem[0] == "stopped with an error" and not any("with an error" in p for p in problems)
             (problems if problem[0] != "stopped with an error" or first_error else later).append(line)
         if graded:
